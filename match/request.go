@@ -1,0 +1,201 @@
+package match
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// MeshGateway is the reserved gateway name for in-mesh (sidecar) traffic.
+const MeshGateway = "mesh"
+
+// Request is the protocol-neutral view of one request (or, for L4 and TLS
+// routing, one connection) that routing decisions are made on.
+//
+// Building a Request copies no headers: Header refers to the caller's
+// http.Header and Metadata to the caller's gRPC metadata map. A Request must
+// not be modified while a decision is being made on it.
+type Request struct {
+	// Method is the HTTP method (":method"), e.g. "GET".
+	Method string
+	// Scheme is "http" or "https" (":scheme").
+	Scheme string
+	// Authority is the Host header or ":authority", possibly with a port.
+	Authority string
+	// Path is the raw request target: path and query string, as sent
+	// (":path"), e.g. "/api/list?x=1".
+	Path string
+
+	// Header holds HTTP headers with canonical keys (as net/http keeps them).
+	// Exactly one of Header and Metadata is normally set.
+	Header http.Header
+	// Metadata holds headers with lower-case keys, as gRPC metadata does.
+	Metadata map[string][]string
+
+	// Port is the destination port the request was addressed to or arrived
+	// on: the service port for sidecar traffic, the server port on a
+	// gateway. Zero means unknown: routes that require a port do not match
+	// and Authority's port, if any, is used instead.
+	Port uint32
+
+	// SourceLabels are the labels of the calling workload.
+	SourceLabels map[string]string
+	// SourceNamespace is the namespace of the calling workload.
+	SourceNamespace string
+	// SourceIP is the address of the downstream peer.
+	SourceIP netip.Addr
+
+	// Gateway is the gateway receiving the request as "namespace/name", or
+	// MeshGateway ("mesh", also assumed when empty) for sidecar traffic.
+	Gateway string
+
+	// DestinationIP is the original destination address of an L4 or TLS
+	// connection.
+	DestinationIP netip.Addr
+	// SNI is the TLS ClientHello server name of a TLS connection.
+	SNI string
+}
+
+// FromHTTP builds the view of an inbound or outbound *http.Request. It
+// copies no headers. The scheme is "https" when r.TLS is set or r.URL says
+// so; the destination port comes from r.URL or the Host header when present.
+// Source identity (labels, namespace) is left for the caller to fill in.
+func FromHTTP(r *http.Request) Request {
+	req := Request{
+		Method:    r.Method,
+		Scheme:    "http",
+		Authority: r.Host,
+		Header:    r.Header,
+		Gateway:   MeshGateway,
+	}
+	if r.URL != nil {
+		if r.URL.Scheme != "" {
+			req.Scheme = r.URL.Scheme
+		}
+		if req.Authority == "" {
+			req.Authority = r.URL.Host
+		}
+		req.Path = r.URL.RequestURI()
+		if r.RequestURI != "" && r.RequestURI[0] == '/' {
+			req.Path = r.RequestURI
+		}
+	}
+	if r.TLS != nil {
+		req.Scheme = "https"
+	}
+	if _, p, err := net.SplitHostPort(req.Authority); err == nil {
+		if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+			req.Port = uint32(n)
+		}
+	}
+	if r.RemoteAddr != "" {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			req.SourceIP = ap.Addr()
+		}
+	}
+	return req
+}
+
+// FromGRPC builds the view of a gRPC call: fullMethod is
+// "/package.Service/Method", authority the call's target authority and md
+// its metadata (lower-case keys, as google.golang.org/grpc/metadata.MD).
+// The method is POST and the scheme http, as gRPC is carried over HTTP/2.
+func FromGRPC(fullMethod, authority string, md map[string][]string) Request {
+	req := Request{
+		Method:    http.MethodPost,
+		Scheme:    "http",
+		Authority: authority,
+		Path:      fullMethod,
+		Metadata:  md,
+		Gateway:   MeshGateway,
+	}
+	if _, p, err := net.SplitHostPort(authority); err == nil {
+		if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+			req.Port = uint32(n)
+		}
+	}
+	return req
+}
+
+// HeaderValues returns the values of the header whose lower-case name is
+// lower and canonical MIME form canonical (both precomputed by callers on
+// the hot path, see CanonicalHeaderKey). Pseudo-headers (":authority",
+// ":method", ":scheme", ":path") and "host" read the request's fields.
+// The second result reports whether the header is present.
+func (r *Request) HeaderValues(lower, canonical string) (string, []string, bool) {
+	if len(lower) > 0 && lower[0] == ':' || lower == "host" {
+		switch lower {
+		case ":authority", "host":
+			return r.Authority, nil, r.Authority != "" || lower == ":authority"
+		case ":method":
+			return r.Method, nil, true
+		case ":scheme":
+			return r.Scheme, nil, true
+		case ":path":
+			return r.Path, nil, true
+		}
+		return "", nil, false
+	}
+	var vs []string
+	var ok bool
+	if r.Header != nil {
+		vs, ok = r.Header[canonical]
+	} else if r.Metadata != nil {
+		vs, ok = r.Metadata[lower]
+	}
+	if !ok {
+		return "", nil, false
+	}
+	if len(vs) == 1 {
+		return vs[0], nil, true
+	}
+	return "", vs, true
+}
+
+// Header returns the value of the named header as Envoy sees it for
+// matching: several values are joined with ",". It allocates only when the
+// header has more than one value. name may be in any case.
+func (r *Request) HeaderValue(name string) (string, bool) {
+	lower := strings.ToLower(name)
+	v, vs, ok := r.HeaderValues(lower, CanonicalHeaderKey(lower))
+	if vs != nil {
+		return strings.Join(vs, ","), ok
+	}
+	return v, ok
+}
+
+// CanonicalHeaderKey returns the net/http canonical form of a header name
+// ("x-user" → "X-User"); pseudo-headers are returned unchanged.
+func CanonicalHeaderKey(name string) string {
+	if strings.HasPrefix(name, ":") {
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// PathOnly returns Path without its query string.
+func (r *Request) PathOnly() string {
+	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
+		return r.Path[:i]
+	}
+	return r.Path
+}
+
+// Query returns the raw query string of Path (without "?"), or "".
+func (r *Request) Query() string {
+	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
+		return r.Path[i+1:]
+	}
+	return ""
+}
+
+// GatewayName returns Gateway, or MeshGateway when it is empty.
+func (r *Request) GatewayName() string {
+	if r.Gateway == "" {
+		return MeshGateway
+	}
+	return r.Gateway
+}

@@ -1,0 +1,66 @@
+package route
+
+import "net/http"
+
+// HeaderValue is one header name and value of a set or add operation.
+type HeaderValue struct {
+	Name  string // canonical MIME form for HTTP; lower-case form is derived
+	Value string
+}
+
+// headerOps is the compiled, immutable list of operations at one level.
+type headerOps struct {
+	remove []string // canonical names
+	set    []HeaderValue
+	add    []HeaderValue
+}
+
+// HeaderOps is a compiled list of header operations (Istio's
+// Headers.HeaderOperations), already merged across route and destination
+// levels in Envoy's order. The zero value does nothing.
+type HeaderOps struct {
+	levels []*headerOps // applied in order; each level removes, then sets/adds
+}
+
+// Empty reports whether applying the operations would change nothing.
+func (h HeaderOps) Empty() bool { return len(h.levels) == 0 }
+
+// Apply carries out the operations on an HTTP header: at each level,
+// removals first, then set (replace) and add (append). Empty values were
+// dropped at compile time, as Envoy drops them.
+func (h HeaderOps) Apply(hdr http.Header) {
+	for _, l := range h.levels {
+		for _, n := range l.remove {
+			delete(hdr, n)
+		}
+		for _, kv := range l.set {
+			hdr[kv.Name] = []string{kv.Value}
+		}
+		for _, kv := range l.add {
+			hdr[kv.Name] = append(hdr[kv.Name], kv.Value)
+		}
+	}
+}
+
+// Set returns the set operations across all levels (a copy).
+func (h HeaderOps) Set() []HeaderValue { return h.collect(func(l *headerOps) []HeaderValue { return l.set }) }
+
+// Add returns the add operations across all levels (a copy).
+func (h HeaderOps) Add() []HeaderValue { return h.collect(func(l *headerOps) []HeaderValue { return l.add }) }
+
+// Remove returns the removed header names across all levels (a copy).
+func (h HeaderOps) Remove() []string {
+	var out []string
+	for _, l := range h.levels {
+		out = append(out, l.remove...)
+	}
+	return out
+}
+
+func (h HeaderOps) collect(f func(*headerOps) []HeaderValue) []HeaderValue {
+	var out []HeaderValue
+	for _, l := range h.levels {
+		out = append(out, f(l)...)
+	}
+	return out
+}

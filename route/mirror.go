@@ -1,0 +1,45 @@
+package route
+
+import (
+	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/policy"
+)
+
+// Mirror is one compiled mirror target of a route.
+type Mirror struct {
+	Destination Destination
+	Chance      fault.PerMillion
+	// Target is the mirror's cluster with its effective traffic policy.
+	Target policy.Target
+}
+
+// MirrorSet is the set of mirrors selected for one request: the route's
+// compiled mirror list and a bit per mirror that was sampled in. It holds
+// no allocation of its own.
+type MirrorSet struct {
+	all  []Mirror
+	mask uint64
+}
+
+// Len returns the number of mirrors selected.
+func (m MirrorSet) Len() int {
+	n := 0
+	for i := range m.all {
+		if m.mask&(1<<uint(i)) != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Each calls fn for each selected mirror, in configuration order.
+func (m MirrorSet) Each(fn func(Mirror)) {
+	for i := range m.all {
+		if m.mask&(1<<uint(i)) != 0 {
+			fn(m.all[i])
+		}
+	}
+}
+
+// Configured returns every mirror configured on the route, selected or not.
+func (m MirrorSet) Configured() []Mirror { return m.all }
