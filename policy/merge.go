@@ -1,0 +1,97 @@
+package policy
+
+import (
+	networking "istio.io/api/networking/v1alpha3"
+)
+
+// MergePolicy returns the effective traffic policy of the cluster
+// (host, subset, port) as Istio computes it (destinationrule.md §2.1):
+//
+//  1. If top has a portLevelSettings entry for port, that entry replaces top
+//     as a policy of exactly its four blocks (loadBalancer, connectionPool,
+//     outlierDetection, tls); blocks the entry omits are unset, not
+//     inherited, and top's tunnel, proxyProtocol and retryBudget are dropped.
+//  2. With no subset, or a subset without a trafficPolicy, that is the result.
+//  3. Otherwise the subset's policy goes through the same port-level step.
+//     If it came from a subset port-level entry, all four blocks of the
+//     result are the entry's (nil where it omits one). Otherwise every block
+//     the subset sets (connectionPool, outlierDetection, loadBalancer, tls,
+//     tunnel, proxyProtocol, retryBudget) replaces the whole block; unset
+//     blocks are inherited.
+//
+// Merging is per block, never per field. port 0 matches no port-level entry.
+// The inputs are never modified; the result may be one of them (or nil when
+// neither sets a policy) and must be treated as read-only.
+func MergePolicy(top *networking.TrafficPolicy, subset *networking.Subset, port uint32) *networking.TrafficPolicy {
+	merged, _ := portLevelPolicy(top, port)
+	if subset == nil || subset.GetTrafficPolicy() == nil {
+		return merged
+	}
+	sub, fromPortLevel := portLevelPolicy(subset.GetTrafficPolicy(), port)
+	if merged == nil {
+		return sub
+	}
+	out := shallowCopy(merged)
+	if fromPortLevel {
+		out.LoadBalancer = sub.LoadBalancer
+		out.ConnectionPool = sub.ConnectionPool
+		out.OutlierDetection = sub.OutlierDetection
+		out.Tls = sub.Tls
+		return out
+	}
+	if sub.ConnectionPool != nil {
+		out.ConnectionPool = sub.ConnectionPool
+	}
+	if sub.OutlierDetection != nil {
+		out.OutlierDetection = sub.OutlierDetection
+	}
+	if sub.LoadBalancer != nil {
+		out.LoadBalancer = sub.LoadBalancer
+	}
+	if sub.Tls != nil {
+		out.Tls = sub.Tls
+	}
+	if sub.Tunnel != nil {
+		out.Tunnel = sub.Tunnel
+	}
+	if sub.ProxyProtocol != nil {
+		out.ProxyProtocol = sub.ProxyProtocol
+	}
+	if sub.RetryBudget != nil {
+		out.RetryBudget = sub.RetryBudget
+	}
+	return out
+}
+
+// portLevelPolicy returns p's port-level entry for port as a policy of its
+// four blocks, and true; or p itself and false when there is none.
+func portLevelPolicy(p *networking.TrafficPolicy, port uint32) (*networking.TrafficPolicy, bool) {
+	if p == nil || port == 0 {
+		return p, false
+	}
+	for _, pl := range p.PortLevelSettings {
+		if pl.GetPort().GetNumber() == port {
+			return &networking.TrafficPolicy{
+				LoadBalancer:     pl.LoadBalancer,
+				ConnectionPool:   pl.ConnectionPool,
+				OutlierDetection: pl.OutlierDetection,
+				Tls:              pl.Tls,
+			}, true
+		}
+	}
+	return p, false
+}
+
+// shallowCopy copies p's blocks (pointers shared) into a new policy.
+func shallowCopy(p *networking.TrafficPolicy) *networking.TrafficPolicy {
+	return &networking.TrafficPolicy{
+		LoadBalancer:      p.LoadBalancer,
+		ConnectionPool:    p.ConnectionPool,
+		OutlierDetection:  p.OutlierDetection,
+		Tls:               p.Tls,
+		PortLevelSettings: p.PortLevelSettings,
+		Tunnel:            p.Tunnel,
+		ProxyProtocol:     p.ProxyProtocol,
+		RetryBudget:       p.RetryBudget,
+	}
+}
