@@ -1,0 +1,90 @@
+package match
+
+import "strings"
+
+// NormalizePath normalises the path part of a request target the way Envoy
+// does with Istio's default mesh setting pathNormalization BASE
+// (normalize_path: true), before any route is matched:
+//
+//   - every backslash becomes a slash ("\a\b" → "/a/b");
+//   - dot segments are removed as RFC 3986 §5.2.4 says ("/a/./b" → "/a/b",
+//     "/a/b/../c" → "/a/c", "/.." → "/", "/a/.." → "/a/"); like Envoy's URL
+//     canonicaliser, "%2e" (any case) counts as a dot inside a dot segment,
+//     so "/a/%2e%2e/b" → "/b";
+//   - nothing is percent-decoded and slashes are not merged ("//a" stays);
+//   - the query string, from the first "?", is kept untouched.
+//
+// Targets that do not start with "/" (after backslash conversion), such as
+// "*" or "", are returned unchanged. NormalizePath allocates only when the
+// path changes.
+func NormalizePath(target string) string {
+	path, query := target, ""
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		path, query = target[:i], target[i:]
+	}
+	if len(path) == 0 || (path[0] != '/' && path[0] != '\\') || !pathNeedsNormalizing(path) {
+		return target
+	}
+	path = strings.ReplaceAll(path, `\`, "/")
+	segs := strings.Split(path[1:], "/")
+	out := segs[:0]
+	for i, seg := range segs {
+		last := i == len(segs)-1
+		switch dotSegment(seg) {
+		case 1:
+			if last {
+				out = append(out, "")
+			}
+		case 2:
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	return "/" + strings.Join(out, "/") + query
+}
+
+// pathNeedsNormalizing reports, without allocating, whether path has a
+// backslash or a dot segment.
+func pathNeedsNormalizing(path string) bool {
+	start := 0
+	for i := 0; i <= len(path); i++ {
+		if i < len(path) && path[i] != '/' {
+			if path[i] == '\\' {
+				return true
+			}
+			continue
+		}
+		if i > start && dotSegment(path[start:i]) != 0 {
+			return true
+		}
+		start = i + 1
+	}
+	return false
+}
+
+// dotSegment returns 1 for a "." segment, 2 for "..", else 0. "%2e" in any
+// case counts as a dot.
+func dotSegment(seg string) int {
+	dots := 0
+	for len(seg) > 0 {
+		switch {
+		case seg[0] == '.':
+			seg = seg[1:]
+		case len(seg) >= 3 && seg[0] == '%' && seg[1] == '2' && (seg[2] == 'e' || seg[2] == 'E'):
+			seg = seg[3:]
+		default:
+			return 0
+		}
+		dots++
+		if dots > 2 {
+			return 0
+		}
+	}
+	return dots
+}
