@@ -1,0 +1,91 @@
+package routegrpc
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/route"
+)
+
+// mirrorer sends mirrored copies of unary calls: fire and forget, never
+// delaying the call, with at most cfg.mirrorLimit in flight.
+type mirrorer struct {
+	cfg   *config
+	slots chan struct{}
+	wg    sync.WaitGroup // mirrors in flight, for tests
+}
+
+func newMirrorer(cfg *config) *mirrorer {
+	return &mirrorer{cfg: cfg, slots: make(chan struct{}, cfg.mirrorLimit)}
+}
+
+// send mirrors the call to each selected mirror of d. The request message
+// is cloned before send returns, so the caller may reuse it; the reply is
+// decoded into a fresh message and discarded. Mirrors need a Router and
+// protobuf messages; without either they are dropped.
+func (m *mirrorer) send(ctx context.Context, d *route.Decision, mreq *match.Request, method string, req, reply any) {
+	r := m.cfg.router
+	if r == nil {
+		return
+	}
+	in, ok1 := req.(proto.Message)
+	out, ok2 := reply.(proto.Message)
+	if !ok1 || !ok2 {
+		d.Mirrors.Each(func(route.Mirror) { r.mirrorsDropped.Add(1) })
+		return
+	}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = m.cfg.mirrorTimeout
+	}
+	base := context.WithoutCancel(ctx)
+	authority := d.Authority
+	view := *mreq
+	var clone proto.Message
+	d.Mirrors.Each(func(mir route.Mirror) {
+		select {
+		case m.slots <- struct{}{}:
+		default:
+			r.mirrorsDropped.Add(1)
+			return
+		}
+		if clone == nil {
+			clone = proto.Clone(in)
+		}
+		m.wg.Add(1)
+		go m.mirror(base, timeout, r, mir, &view, authority, method, clone, out.ProtoReflect().New().Interface())
+	})
+}
+
+func (m *mirrorer) mirror(ctx context.Context, timeout time.Duration, r *Router, mir route.Mirror, view *match.Request,
+	authority, method string, req, reply proto.Message) {
+	defer m.wg.Done()
+	defer func() { <-m.slots }()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	lease, err := r.pick.Pick(&mir.Target, view, nil)
+	if err != nil {
+		r.mirrorsDropped.Add(1)
+		return
+	}
+	conn, err := r.Conn(lease.Addr)
+	if err != nil {
+		r.mirrorsDropped.Add(1)
+		lease.Release(result(outcome{err: err}))
+		return
+	}
+	var opts []grpc.CallOption
+	if authority != "" {
+		opts = append(opts, grpc.CallAuthority(authority))
+	}
+	var trailer metadata.MD
+	opts = append(opts, grpc.Trailer(&trailer))
+	err = conn.Invoke(ctx, method, req, reply, opts...)
+	lease.Release(result(classify(err, trailer != nil, ctx, context.Background())))
+}

@@ -1,0 +1,141 @@
+package routegrpc
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/route"
+)
+
+// Option configures the client and server interceptors.
+type Option func(*config)
+
+// Identity fills in the source identity of a request before the decision
+// is made: SourceLabels, SourceNamespace, SourceIP, Gateway. The server
+// interceptors have already set SourceIP from the peer address when it is
+// called.
+type Identity func(ctx context.Context, req *match.Request)
+
+type config struct {
+	authority     string
+	router        *Router
+	identity      Identity
+	rand          rand.Source
+	mirrorLimit   int
+	mirrorTimeout time.Duration
+	streamBuffer  int
+	sleep         func(context.Context, time.Duration) error
+	// decide replaces Table.Decide; tests hand-build decisions with it.
+	decide func(src route.TableSource, req *match.Request) route.Decision
+}
+
+// Defaults of the client interceptors.
+const (
+	// DefaultMirrorLimit bounds the mirrored calls in flight per interceptor.
+	DefaultMirrorLimit = 64
+	// DefaultMirrorTimeout bounds a mirrored call whose route has no timeout.
+	DefaultMirrorTimeout = route.SeedsDefaultTimeout
+	// DefaultStreamRetryBuffer is how many bytes of sent messages a stream
+	// keeps for replay before it gives up being retriable (grpc-go's own
+	// per-call retry buffer is 256 KiB).
+	DefaultStreamRetryBuffer = 256 << 10
+)
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		rand:          globalRand{},
+		mirrorLimit:   DefaultMirrorLimit,
+		mirrorTimeout: DefaultMirrorTimeout,
+		streamBuffer:  DefaultStreamRetryBuffer,
+		sleep:         sleep,
+		decide:        decideOnTable,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	return c
+}
+
+func decideOnTable(src route.TableSource, req *match.Request) route.Decision {
+	return src.Table().Decide(req)
+}
+
+// WithAuthority sets the authority client calls are routed by, instead of
+// the one derived from the ClientConn's target ("dns:///reviews:9080" ⇒
+// "reviews:9080"). Use it when the target is an address but the calls are
+// for a service name.
+func WithAuthority(authority string) Option { return func(c *config) { c.authority = authority } }
+
+// WithRouter sends client calls to the endpoints chosen by r (one
+// connection per endpoint) instead of through the caller's ClientConn.
+func WithRouter(r *Router) Option { return func(c *config) { c.router = r } }
+
+// WithIdentity sets the function that fills in the caller's identity
+// (labels, namespace, address) on each request, for sourceLabels,
+// sourceNamespace and gateway matches.
+func WithIdentity(f Identity) Option { return func(c *config) { c.identity = f } }
+
+// WithWorkload is WithIdentity for a client whose identity is fixed: every
+// call is made as a workload in namespace with labels. labels must not be
+// modified afterwards.
+func WithWorkload(namespace string, labels map[string]string) Option {
+	return WithIdentity(func(_ context.Context, req *match.Request) {
+		req.SourceNamespace = namespace
+		req.SourceLabels = labels
+	})
+}
+
+// WithRand sets the random source of the retry backoff jitter. It must be
+// safe for concurrent use; tests pass a fixed one.
+func WithRand(src rand.Source) Option {
+	return func(c *config) {
+		if src != nil {
+			c.rand = src
+		}
+	}
+}
+
+// WithMirrorLimit bounds the mirrored calls in flight (default 64); a
+// mirror that would exceed it is dropped. 0 turns mirroring off.
+func WithMirrorLimit(n int) Option { return func(c *config) { c.mirrorLimit = max(n, 0) } }
+
+// WithMirrorTimeout bounds mirrored calls whose route sets no timeout
+// (default 15s).
+func WithMirrorTimeout(d time.Duration) Option { return func(c *config) { c.mirrorTimeout = d } }
+
+// WithStreamRetryBuffer sets how many bytes of sent messages a stream
+// keeps for replay (default 256 KiB); a stream that sends more before its
+// first response is no longer retried.
+func WithStreamRetryBuffer(n int) Option { return func(c *config) { c.streamBuffer = max(n, 0) } }
+
+// withDecide replaces Table.Decide, for tests that hand-build decisions.
+func withDecide(f func(*match.Request) route.Decision) Option {
+	return func(c *config) {
+		c.decide = func(_ route.TableSource, req *match.Request) route.Decision { return f(req) }
+	}
+}
+
+// globalRand draws from math/rand/v2's global generator, safe for
+// concurrent use without locks.
+type globalRand struct{}
+
+func (globalRand) Uint64() uint64 { return rand.Uint64() }
+
+// sleep waits d or until ctx is done, returning ctx.Err() in that case.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
