@@ -1,0 +1,137 @@
+package routehttp
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/route"
+)
+
+// Bodies of Envoy's local replies, which the Transport returns as
+// responses instead of Go errors.
+const (
+	BodyNoHealthyUpstream = "no healthy upstream"
+	BodyUpstreamTimeout   = timeoutBody
+	BodyConnectFailure    = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+	BodyConnectionReset   = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+	BodyRefusedStream     = "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset"
+	BodyOverflow          = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+)
+
+// HeaderNotRetried names the response header the Transport adds when a
+// retriable response was not retried because the request body could not
+// be replayed.
+const HeaderNotRetried = "X-Meshroute-Not-Retried"
+
+// ErrMirrorDropped is reported to a mirror observer when a mirror was not
+// sent because too many mirrors were already in flight.
+var ErrMirrorDropped = errors.New("routehttp: mirror dropped: too many mirrored requests in flight")
+
+// ErrMirrorBodyNotReplayable is reported to a mirror observer when a
+// mirror was not sent because the request body could not be copied.
+var ErrMirrorBodyNotReplayable = errors.New("routehttp: mirror not sent: the request body is larger than the replay buffer and has no GetBody")
+
+// NotRetriedError is returned by the Transport when an attempt failed in a
+// way the route's retry policy would retry, but the request body was larger
+// than the replay buffer and had no GetBody, so it was sent once only.
+type NotRetriedError struct {
+	// Limit is the replay buffer size in bytes.
+	Limit int64
+	// Failure is the reply the failed attempt amounted to, as Envoy's
+	// body text (for example BodyConnectFailure).
+	Failure string
+	// Err is the underlying transport error.
+	Err error
+}
+
+func (e *NotRetriedError) Error() string {
+	return "routehttp: " + e.Failure + ": not retried: the request body is larger than the " +
+		strconv.FormatInt(e.Limit, 10) + "-byte replay buffer and has no GetBody " +
+		"(set Request.GetBody or raise WithMaxBodyBuffer)"
+}
+
+func (e *NotRetriedError) Unwrap() error { return e.Err }
+
+// localResponse builds a response the Transport generates itself.
+func localResponse(req *http.Request, status int, body string, hdr http.Header) *http.Response {
+	if hdr == nil {
+		hdr = make(http.Header, 2)
+	}
+	if body != "" {
+		if _, ok := hdr["Content-Type"]; !ok {
+			hdr["Content-Type"] = []string{"text/plain"}
+		}
+		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	var rc io.ReadCloser = http.NoBody
+	if body != "" {
+		rc = io.NopCloser(strings.NewReader(body))
+	}
+	return &http.Response{
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        hdr,
+		Body:          rc,
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}
+
+// abortResponse is the fault filter's abort as a response.
+func abortResponse(req *http.Request, a fault.Abort) *http.Response {
+	if a.GRPC {
+		h := http.Header{
+			"Content-Type": {"application/grpc"},
+			"Grpc-Status":  {strconv.Itoa(int(a.GRPCStatus))},
+			"Grpc-Message": {fault.AbortMessage},
+		}
+		return localResponse(req, http.StatusOK, "", h)
+	}
+	return localResponse(req, a.HTTPStatus, fault.AbortMessage, nil)
+}
+
+// decisionResponse is the response for a decision that is not forwarded:
+// no route, redirect, direct response, unavailable.
+func decisionResponse(req *http.Request, d *route.Decision) *http.Response {
+	switch d.Action {
+	case route.ActionNoRoute:
+		return localResponse(req, http.StatusNotFound, "", nil)
+	case route.ActionRedirect:
+		h := http.Header{"Location": {d.Redirect.Location}}
+		d.ResponseHeaders.Apply(h)
+		return localResponse(req, redirectCode(d), "", h)
+	case route.ActionDirectResponse:
+		h := make(http.Header, 2)
+		if d.DirectResponse.Body != "" {
+			h["Content-Type"] = []string{"text/plain"}
+		}
+		d.ResponseHeaders.Apply(h)
+		return localResponse(req, d.DirectResponse.Status, d.DirectResponse.Body, h)
+	}
+	status := d.Status
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	h := make(http.Header, 2)
+	d.ResponseHeaders.Apply(h)
+	return localResponse(req, status, "", h)
+}
+
+// routerResponse is a router-local failure reply: the route's response
+// header operations apply to it, as Envoy's router applies them to its
+// local replies.
+func routerResponse(req *http.Request, d *route.Decision, status int, body string, extra ...string) *http.Response {
+	h := make(http.Header, 3)
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = []string{extra[i+1]}
+	}
+	d.ResponseHeaders.Apply(h)
+	return localResponse(req, status, body, h)
+}

@@ -1,0 +1,420 @@
+package routehttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/policy"
+	"github.com/meshroute/meshroute/route"
+)
+
+// endpoints is what the Transport needs from the policy runtime;
+// *policy.Runtime implements it, tests substitute fakes.
+type endpoints interface {
+	Pick(t *policy.Target, req *match.Request, avoid []string) (policy.Lease, error)
+	AdmitRetry(t *policy.Target) (release func(), ok bool)
+}
+
+// upstreamTransports is implemented by runtimes that keep a transport per
+// cluster (connection-pool and client TLS settings).
+type upstreamTransports interface {
+	Transport(t *policy.Target) http.RoundTripper
+}
+
+// transport is the RoundTripper NewTransport returns.
+type transport struct {
+	src  route.TableSource
+	eps  endpoints
+	base http.RoundTripper // used when the runtime has no per-cluster transport
+	cfg  config
+	// mirrorSlots bounds mirrors in flight.
+	mirrorSlots chan struct{}
+}
+
+// NewTransport returns an http.RoundTripper that carries out routing
+// decisions for outbound requests, as a sidecar does:
+//
+//   - it decides on the outgoing request (its URL host or Host header is
+//     the authority routes match on), and injects the route's fault — delay
+//     and abort are rolled once per logical request, never per attempt;
+//   - redirects, direct responses, no route (404) and unavailable
+//     destinations come back as synthesized responses;
+//   - a routed request gets the request header operations and the path and
+//     authority rewrite, then goes to an endpoint rt picks (subsets, load
+//     balancing, circuit breaking, outlier detection);
+//   - failed attempts are retried per the route's retry policy (every
+//     retryOn condition, per-try timeout, Envoy's jittered exponential
+//     backoff, the connection pool's retry budget), all within the route
+//     timeout, each attempt carrying x-envoy-attempt-count;
+//   - mirrors get a copy of the request asynchronously;
+//   - failures come back as the responses Envoy would send: 503 "no
+//     healthy upstream", 503 "upstream connect error or disconnect/reset
+//     before headers. reset reason: ...", 503 with x-envoy-overloaded on
+//     overflow, 504 "upstream request timeout".
+//
+// Request bodies are replayed from GetBody or from a buffer of up to
+// WithMaxBodyBuffer bytes (64 KiB); a larger body is sent once, and a
+// failure that would have been retried returns a *NotRetriedError (or a
+// response carrying the X-Meshroute-Not-Retried header) saying so.
+//
+// Connections are made by rt's per-cluster transport when it provides one
+// (a Transport(*policy.Target) http.RoundTripper method), else by
+// WithUpstreamTransport's (http.DefaultTransport by default).
+func NewTransport(src route.TableSource, rt *policy.Runtime, opts ...Option) http.RoundTripper {
+	return newTransport(src, rt, newConfig(opts))
+}
+
+func newTransport(src route.TableSource, eps endpoints, c config) *transport {
+	t := &transport{src: src, eps: eps, cfg: c, base: c.upstream}
+	if t.base == nil {
+		t.base = http.DefaultTransport
+	}
+	if c.maxMirrors > 0 {
+		t.mirrorSlots = make(chan struct{}, c.maxMirrors)
+	}
+	return t
+}
+
+// RoundTrip decides on req and carries the decision out.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if dc := decisionOf(ctx); dc != nil && dc.upstream {
+		// The Gateway's middleware stage decided and injected faults.
+		view := dc.view
+		return t.carryOut(req, &dc.d, &view)
+	}
+	view := t.cfg.view(req)
+	d := t.cfg.decideWith(t.src.Table(), &view)
+	if delay := d.Fault.DelayDuration(); delay > 0 {
+		if err := fault.Wait(ctx, delay); err != nil {
+			closeBody(req)
+			return nil, err
+		}
+	}
+	if abort, ok := d.Fault.AbortWith(); ok {
+		closeBody(req)
+		return abortResponse(req, abort), nil
+	}
+	return t.carryOut(req, &d, &view)
+}
+
+// carryOut answers a non-forwarded decision or forwards the request.
+func (t *transport) carryOut(req *http.Request, d *route.Decision, view *match.Request) (*http.Response, error) {
+	if d.Action != route.ActionRoute {
+		closeBody(req)
+		return decisionResponse(req, d), nil
+	}
+	return t.forward(req, d, view)
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// attempt is one try's request and its contexts.
+type attempt struct {
+	n      int
+	lease  policy.Lease
+	cancel context.CancelFunc // per-try timeout; nil without one
+	ctx    context.Context
+}
+
+// forward sends a routed request with retries within the route timeout.
+func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Request) (*http.Response, error) {
+	callerCtx := req.Context()
+	routeCtx, release := callerCtx, context.CancelFunc(nil)
+	if d.Timeout > 0 {
+		routeCtx, release = context.WithTimeout(callerCtx, d.Timeout)
+	}
+	retry := &d.Retry
+	body, err := newReplayBody(req, retry.Attempts > 0 || d.Mirrors.Len() > 0, t.cfg.maxBody)
+	if err != nil {
+		callIf(release)
+		return nil, err
+	}
+	hdr := upstreamHeader(req, d, view)
+	authority := d.Authority
+	if authority == "" {
+		authority = view.Authority
+	}
+	if d.Mirrors.Len() > 0 {
+		t.mirror(req, d, view, hdr, authority, body)
+	}
+
+	tries := 1 + max(retry.Attempts, 0)
+	var avoid []string
+	var bo backoff
+	var retryRelease context.CancelFunc
+	for n := 1; ; n++ {
+		a := attempt{n: n, ctx: routeCtx}
+		lease, perr := t.eps.Pick(&d.Target, view, avoid)
+		callIf(retryRelease)
+		retryRelease = nil
+		if perr != nil {
+			body.close()
+			callIf(release)
+			return pickFailure(req, d, perr), nil
+		}
+		a.lease = lease
+		if retry.PerTryTimeout > 0 {
+			a.ctx, a.cancel = context.WithTimeout(routeCtx, retry.PerTryTimeout)
+		}
+		out, berr := t.outRequest(req, d, a, hdr, authority, body)
+		if berr != nil {
+			a.finish(policy.Result{LocalOrigin: true, Err: berr})
+			body.close()
+			callIf(release)
+			return nil, berr
+		}
+		resp, rerr := t.upstream(&d.Target).RoundTrip(out)
+		f := classify(rerr, callerCtx, routeCtx, a.ctx)
+		if f == failNone {
+			a.lease.Release(policy.Result{Status: resp.StatusCode})
+		} else {
+			a.lease.Release(policy.Result{LocalOrigin: true, Err: rerr})
+		}
+
+		retriable := false
+		if f == failNone {
+			retriable = retriableResponse(retry, resp, req.Header)
+		} else {
+			retriable = retriableFailure(retry.On, f)
+		}
+		if retriable && n < tries && routeCtx.Err() == nil && !body.replayable() {
+			return t.notRetried(req, d, a, resp, f, rerr, release)
+		}
+		if retriable && n < tries && routeCtx.Err() == nil {
+			if rel, ok := t.eps.AdmitRetry(&d.Target); ok {
+				retryRelease = context.CancelFunc(rel)
+				if resp != nil {
+					drain(resp.Body)
+				}
+				a.stop()
+				if retry.IgnorePreviousHosts {
+					avoid = append(avoid, lease.Addr)
+				}
+				if n == 1 {
+					bo = newBackoff(retry, t.cfg.rand)
+				}
+				if fault.Wait(routeCtx, bo.next()) == nil {
+					continue
+				}
+				callIf(retryRelease)
+				retryRelease = nil
+				if callerCtx.Err() != nil {
+					body.close()
+					callIf(release)
+					return nil, callerCtx.Err()
+				}
+				body.close()
+				callIf(release)
+				return routerResponse(req, d, http.StatusGatewayTimeout, BodyUpstreamTimeout), nil
+			}
+		}
+		return t.finish(req, d, a, resp, f, rerr, body, release)
+	}
+}
+
+// finish turns the last attempt into the caller's response.
+func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp *http.Response, f failure, rerr error, body *replayBody, release context.CancelFunc) (*http.Response, error) {
+	body.close()
+	switch f {
+	case failNone:
+		d.ResponseHeaders.Apply(resp.Header)
+		if a.lease.SetCookie != nil {
+			resp.Header.Add("Set-Cookie", a.lease.SetCookie.String())
+		}
+		if a.cancel != nil || release != nil {
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
+		}
+		return resp, nil
+	case failCanceled:
+		a.stop()
+		callIf(release)
+		return nil, rerr
+	}
+	a.stop()
+	callIf(release)
+	status, text := failureReply(f)
+	return routerResponse(req, d, status, text), nil
+}
+
+// notRetried ends a request whose failure would have been retried but
+// whose body cannot be replayed.
+func (t *transport) notRetried(req *http.Request, d *route.Decision, a attempt, resp *http.Response, f failure, rerr error, release context.CancelFunc) (*http.Response, error) {
+	if resp != nil {
+		resp.Header[HeaderNotRetried] = []string{"request body larger than the " +
+			strconv.FormatInt(t.cfg.maxBody, 10) + "-byte replay buffer"}
+		d.ResponseHeaders.Apply(resp.Header)
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
+		return resp, nil
+	}
+	a.stop()
+	callIf(release)
+	_, text := failureReply(f)
+	return nil, &NotRetriedError{Limit: t.cfg.maxBody, Failure: text, Err: rerr}
+}
+
+// pickFailure maps a Pick error to Envoy's reply.
+func pickFailure(req *http.Request, d *route.Decision, err error) *http.Response {
+	if errors.Is(err, policy.ErrOverflow) {
+		return routerResponse(req, d, http.StatusServiceUnavailable, BodyOverflow, hdrOverloaded, "true")
+	}
+	return routerResponse(req, d, http.StatusServiceUnavailable, BodyNoHealthyUpstream)
+}
+
+func (a *attempt) stop() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+}
+
+func (a *attempt) finish(r policy.Result) {
+	a.lease.Release(r)
+	a.stop()
+}
+
+// upstream returns the RoundTripper for target's cluster.
+func (t *transport) upstream(target *policy.Target) http.RoundTripper {
+	if ut, ok := t.eps.(upstreamTransports); ok {
+		if rt := ut.Transport(target); rt != nil {
+			return rt
+		}
+	}
+	return t.base
+}
+
+// upstreamHeader is the header every attempt starts from: a copy of the
+// request's with the route's request header operations and
+// x-envoy-original-path.
+func upstreamHeader(req *http.Request, d *route.Decision, view *match.Request) http.Header {
+	hdr := req.Header.Clone()
+	if hdr == nil {
+		hdr = make(http.Header, 2)
+	}
+	d.RequestHeaders.Apply(hdr)
+	if pathRewritten(d, view) {
+		hdr[hdrOriginalPath] = []string{originalPath(d, view)}
+	}
+	return hdr
+}
+
+// outRequest builds the request of one attempt.
+func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, hdr http.Header, authority string, body *replayBody) (*http.Request, error) {
+	out := req.WithContext(a.ctx)
+	u := new(url.URL)
+	if req.URL != nil {
+		*u = *req.URL
+	}
+	u.Scheme = upstreamScheme(req, &d.Target)
+	u.Host = a.lease.Addr
+	u.User = nil
+	if d.Path != "" && d.Path != u.RequestURI() {
+		setRequestTarget(u, d.Path)
+	}
+	out.URL = u
+	out.Host = authority
+	out.RequestURI = ""
+	if a.n > 1 {
+		hdr = hdr.Clone()
+	}
+	hdr[hdrAttemptCount] = []string{attemptCount(a.n)}
+	out.Header = hdr
+	rc, getBody, err := body.next()
+	if err != nil {
+		return nil, err
+	}
+	out.Body, out.GetBody = rc, getBody
+	if body.mode == bodyNone {
+		out.Body, out.ContentLength = nil, 0
+	} else {
+		out.ContentLength = body.length
+	}
+	return out, nil
+}
+
+var attemptCounts = [...]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+func attemptCount(n int) string {
+	if n < len(attemptCounts) {
+		return attemptCounts[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// upstreamScheme is https when the caller asked for it or the
+// DestinationRule originates TLS (SIMPLE or MUTUAL), else http.
+func upstreamScheme(req *http.Request, target *policy.Target) string {
+	if req.URL != nil && req.URL.Scheme == "https" {
+		return "https"
+	}
+	switch target.Policy.GetTls().GetMode() {
+	case networking.ClientTLSSettings_SIMPLE, networking.ClientTLSSettings_MUTUAL:
+		return "https"
+	}
+	return "http"
+}
+
+// drain discards what is left of a response body, so the connection can
+// be reused, and closes it.
+func drain(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, 4<<10)
+	rc.Close()
+}
+
+// cancelOnClose releases an attempt's contexts when the caller is done
+// with the response body (closed or read to the end).
+type cancelOnClose struct {
+	io.ReadCloser
+	cancels [2]context.CancelFunc
+	done    bool
+}
+
+func (c *cancelOnClose) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if err == io.EOF {
+		c.release()
+	}
+	return n, err
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.release()
+	return err
+}
+
+func (c *cancelOnClose) release() {
+	if c.done {
+		return
+	}
+	c.done = true
+	for _, f := range c.cancels {
+		callIf(f)
+	}
+}
+
+func callIf(f context.CancelFunc) {
+	if f != nil {
+		f()
+	}
+}
+
+// upstreamTimeoutAfter is how long a mirror may take.
+func (t *transport) mirrorTimeout(d *route.Decision) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return t.cfg.mirrorTimeout
+}
