@@ -2,7 +2,12 @@ package policy
 
 import (
 	"errors"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/subset"
@@ -30,32 +35,113 @@ type Result struct {
 }
 
 // Lease is one admitted request to a picked endpoint. Call Release exactly
-// once with the attempt's result.
+// once with the attempt's result; later calls do nothing.
 type Lease struct {
+	// Endpoint is the picked endpoint.
 	Endpoint subset.Endpoint
 	// Addr is "host:port" to dial.
 	Addr string
-	// release is set by the runtime; nil for a zero Lease.
-	release func(Result)
+	// SetCookie, when not nil, is the consistent-hash cookie the adapter
+	// must add to the response (Set-Cookie), as Envoy does when a
+	// DestinationRule's httpCookie has a ttl and the request carried none.
+	SetCookie *http.Cookie
+
+	// ep is the picked endpoint's state; nil for a zero or released Lease.
+	ep *endpointState
 }
 
-// Release returns the request slot and reports the result.
+// Release returns the request slot and reports the result to outlier
+// detection. It allocates nothing.
 func (l *Lease) Release(r Result) {
-	if l.release != nil {
-		l.release(r)
-		l.release = nil
+	if l.ep != nil {
+		l.ep.release(r)
+		l.ep = nil
 	}
 }
 
 // Runtime is the shared, stateful side of traffic policies: per-cluster
 // balancers, circuit breakers and outlier detectors over a subset.Registry.
 // It is safe for concurrent use.
+//
+// Per-cluster state is keyed by Target.Key() and rebuilt when the Target's
+// Policy pointer (or subset labels) change, which happens when a new route
+// Table is swapped in; counters (Stats) survive the rebuild.
 type Runtime struct {
-	reg *subset.Registry
+	reg      *subset.Registry
+	clock    func() time.Time
+	rnd      func() uint64
+	log      *slog.Logger
+	locality string
+
+	mu       sync.Mutex // serialises cluster map writers
+	clusters atomic.Pointer[map[clusterKey]*cluster]
+	stats    sync.Map // cluster name → *counters
 }
 
-// NewRuntime returns a runtime picking endpoints from reg.
-func NewRuntime(reg *subset.Registry) *Runtime { return &Runtime{reg: reg} }
+// RuntimeOption configures a Runtime.
+type RuntimeOption func(*Runtime)
+
+// WithClock sets the clock outlier detection reads (time.Now by default),
+// so tests can walk through ejection timelines.
+func WithClock(now func() time.Time) RuntimeOption {
+	return func(rt *Runtime) {
+		if now != nil {
+			rt.clock = now
+		}
+	}
+}
+
+// WithRand sets the random source balancers draw from (math/rand/v2's
+// global generator by default). The source is guarded by a mutex, so any
+// rand.Source may be passed; fixed seeds make picks reproducible.
+func WithRand(src rand.Source) RuntimeOption {
+	return func(rt *Runtime) {
+		if src == nil {
+			return
+		}
+		var mu sync.Mutex
+		rt.rnd = func() uint64 {
+			mu.Lock()
+			v := src.Uint64()
+			mu.Unlock()
+			return v
+		}
+	}
+}
+
+// WithLogger sets the logger for ejections, returns, overflows and
+// configuration problems (nothing is logged per request at Info level).
+func WithLogger(l *slog.Logger) RuntimeOption {
+	return func(rt *Runtime) {
+		if l != nil {
+			rt.log = l
+		}
+	}
+}
+
+// WithLocality sets the caller's locality, "region/zone/subzone", which
+// locality-aware load balancing prefers (same zone, then same region,
+// then elsewhere).
+func WithLocality(locality string) RuntimeOption {
+	return func(rt *Runtime) { rt.locality = locality }
+}
+
+// NewRuntime returns a runtime picking endpoints from reg (nil: every host
+// is dialled by name).
+func NewRuntime(reg *subset.Registry, opts ...RuntimeOption) *Runtime {
+	rt := &Runtime{
+		reg:   reg,
+		clock: time.Now,
+		rnd:   rand.Uint64,
+		log:   slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(rt)
+	}
+	m := map[clusterKey]*cluster{}
+	rt.clusters.Store(&m)
+	return rt
+}
 
 // Pick admits a request to t (circuit breaking) and picks an endpoint
 // (subset selection, outlier ejection, load balancing, consistent hashing
@@ -63,9 +149,66 @@ func NewRuntime(reg *subset.Registry) *Runtime { return &Runtime{reg: reg} }
 // attempts, for retries with previous-hosts). It returns ErrOverflow or
 // ErrNoHealthyUpstream when it cannot.
 func (rt *Runtime) Pick(t *Target, req *match.Request, avoid []string) (Lease, error) {
-	return Lease{}, ErrNoHealthyUpstream
+	c := rt.cluster(t)
+	return c.pick(req, avoid)
 }
 
-// Transport returns the http.RoundTripper for connections to t's cluster,
-// configured from its connection-pool and TLS settings.
-func (rt *Runtime) Transport(t *Target) http.RoundTripper { return http.DefaultTransport }
+// AdmitRetry asks t's cluster for a retry slot (maxRetries, or retryBudget
+// when set: max(minRetryConcurrency, percent × active requests)). When ok
+// is false the retry must not be attempted and the original failure is
+// returned (Envoy's upstream_rq_retry_overflow). Call release when the
+// retry attempt ends. It allocates nothing.
+func (rt *Runtime) AdmitRetry(t *Target) (release func(), ok bool) {
+	return rt.cluster(t).admitRetry()
+}
+
+// cluster returns the state for t, building it on first use and
+// rebuilding it when t's policy or subset labels changed.
+func (rt *Runtime) cluster(t *Target) *cluster {
+	k := clusterKey{host: t.Host, subset: t.Subset, port: t.Port}
+	if c := (*rt.clusters.Load())[k]; c != nil && c.policy == t.Policy && sameLabels(c.labels, t.SubsetLabels) {
+		return c
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	old := *rt.clusters.Load()
+	if c := old[k]; c != nil && c.policy == t.Policy && sameLabels(c.labels, t.SubsetLabels) {
+		return c
+	}
+	c := newCluster(rt, t)
+	if prev := old[k]; prev != nil {
+		prev.retire()
+	}
+	m := make(map[clusterKey]*cluster, len(old)+1)
+	for kk, v := range old {
+		m[kk] = v
+	}
+	m[k] = c
+	rt.clusters.Store(&m)
+	return c
+}
+
+func (rt *Runtime) counters(name string) *counters {
+	if v, ok := rt.stats.Load(name); ok {
+		return v.(*counters)
+	}
+	v, _ := rt.stats.LoadOrStore(name, &counters{})
+	return v.(*counters)
+}
+
+type clusterKey struct {
+	host, subset string
+	port         uint32
+}
+
+func sameLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,254 @@
+package policy
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/internal/host"
+	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/subset"
+)
+
+// cluster is the runtime state of one Envoy cluster (host, subset, port)
+// under one compiled policy.
+type cluster struct {
+	rt     *Runtime
+	name   string
+	host   string
+	port   uint32
+	labels map[string]string
+	policy *networking.TrafficPolicy
+	cfg    config
+	stats  *counters
+
+	active  atomic.Int64 // admitted, unreleased requests
+	retries atomic.Int64 // admitted, unreleased retries
+
+	retryDone func() // releases a retry slot; built once
+
+	mu        sync.Mutex                   // guards rebuilds and outlier ejection state
+	state     atomic.Pointer[clusterState] // endpoints of the current Service
+	nextSweep atomic.Int64                 // unix nanos of the next outlier sweep
+
+	passthrough endpointState // shared state for PASSTHROUGH leases
+
+	transportOnce sync.Once
+	transport     http.RoundTripper
+	transportErr  error
+	closeIdle     func()
+}
+
+// clusterState is the endpoints of one Service value with their balancer
+// input; hosts is fixed, the healthy view is swapped on ejections.
+type clusterState struct {
+	svc     *subset.Service
+	sel     *subset.Selection
+	hosts   []*endpointState
+	healthy atomic.Pointer[hostSet]
+}
+
+func newCluster(rt *Runtime, t *Target) *cluster {
+	name := t.Key()
+	c := &cluster{
+		rt:     rt,
+		name:   name,
+		host:   t.Host,
+		port:   t.Port,
+		labels: t.SubsetLabels,
+		policy: t.Policy,
+		cfg:    compile(t.Policy),
+		stats:  rt.counters(name),
+	}
+	c.retryDone = c.releaseRetry
+	c.passthrough.c = c
+	c.nextSweep.Store(rt.clock().Add(c.cfg.outlier.interval).UnixNano())
+	return c
+}
+
+// retire releases resources of a cluster replaced by a rebuild.
+func (c *cluster) retire() {
+	if c.closeIdle != nil {
+		c.closeIdle()
+	}
+}
+
+// current returns the cluster's endpoint state, rebuilding it when the
+// registry's Service for the host changed.
+func (c *cluster) current() *clusterState {
+	svc := c.rt.reg.Lookup(c.host)
+	if st := c.state.Load(); st != nil && st.svc == svc {
+		return st
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.state.Load(); st != nil && st.svc == svc {
+		return st
+	}
+	st := &clusterState{svc: svc}
+	if svc != nil {
+		st.sel = svc.Select(c.labels, c.port)
+	} else {
+		named := &subset.Service{Host: c.host}
+		st.sel = named.Select(nil, c.port)
+	}
+	old := map[string]*endpointState{}
+	if prev := c.state.Load(); prev != nil {
+		for _, e := range prev.hosts {
+			old[e.addr] = e
+		}
+	}
+	for i, ep := range st.sel.Endpoints {
+		e := &endpointState{c: c, st: st, ep: ep, addr: st.sel.Addrs[i], weight: uint64(max(ep.Weight, 1))}
+		e.priority = localityPriority(c.rt.locality, ep.Locality, c.cfg.failover)
+		if p := old[e.addr]; p != nil {
+			e.carryOutlier(p)
+		}
+		st.hosts = append(st.hosts, e)
+	}
+	st.healthy.Store(c.buildHostSet(st))
+	c.state.Store(st)
+	return st
+}
+
+// pick admits a request and picks its endpoint.
+func (c *cluster) pick(req *match.Request, avoid []string) (Lease, error) {
+	if c.cfg.outlier.enabled {
+		c.maybeSweep()
+	}
+	if !c.admit() {
+		return Lease{}, ErrOverflow
+	}
+	if c.cfg.lb == lbPassthrough {
+		return c.pickPassthrough(req), nil
+	}
+	st := c.current()
+	hs := st.healthy.Load()
+	if st.sel.ByName && host.IsWildcard(c.host) {
+		return c.pickPassthrough(req), nil
+	}
+	var l Lease
+	e := hs.pick(c, req, avoid, &l)
+	if e == nil {
+		c.active.Add(-1)
+		c.stats.noHealthy.Add(1)
+		return Lease{}, ErrNoHealthyUpstream
+	}
+	e.active.Add(1)
+	c.stats.requests.Add(1)
+	l.Endpoint, l.Addr, l.ep = e.ep, e.addr, e
+	return l, nil
+}
+
+// pickPassthrough dials the request's original destination: its
+// destination IP when known, else its authority (ORIGINAL_DST).
+func (c *cluster) pickPassthrough(req *match.Request) Lease {
+	c.stats.requests.Add(1)
+	c.passthrough.active.Add(1)
+	port := req.Port
+	if port == 0 {
+		port = c.port
+	}
+	l := Lease{ep: &c.passthrough}
+	switch {
+	case req.DestinationIP.IsValid():
+		l.Endpoint.Address = req.DestinationIP.String()
+		l.Addr = net.JoinHostPort(l.Endpoint.Address, strconv.FormatUint(uint64(port), 10))
+	default:
+		h, p, err := net.SplitHostPort(req.Authority)
+		if err == nil {
+			l.Endpoint.Address, l.Addr = h, req.Authority
+			if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+				l.Endpoint.Port = uint32(n)
+			}
+		} else {
+			l.Endpoint.Address = req.Authority
+			l.Addr = net.JoinHostPort(req.Authority, strconv.FormatUint(uint64(port), 10))
+		}
+	}
+	if l.Endpoint.Port == 0 {
+		l.Endpoint.Port = port
+	}
+	return l
+}
+
+// admit applies the request circuit breakers: http2MaxRequests bounds the
+// active requests; http1MaxPendingRequests bounds the requests waiting for
+// one of maxConnections connections (active beyond maxConnections).
+func (c *cluster) admit() bool {
+	n := c.active.Add(1)
+	cfg := &c.cfg
+	if cfg.maxRequests > 0 && n > cfg.maxRequests {
+		c.active.Add(-1)
+		c.stats.overflows.Add(1)
+		c.rt.log.Debug("circuit breaker overflow", "cluster", c.name, "limit", "http2MaxRequests", "max", cfg.maxRequests)
+		return false
+	}
+	if cfg.maxConns > 0 && cfg.maxPending > 0 && n > cfg.maxConns+cfg.maxPending {
+		c.active.Add(-1)
+		c.stats.overflows.Add(1)
+		c.stats.pendingOverflows.Add(1)
+		c.rt.log.Debug("circuit breaker overflow", "cluster", c.name, "limit", "http1MaxPendingRequests", "max", cfg.maxPending)
+		return false
+	}
+	return true
+}
+
+func (c *cluster) admitRetry() (func(), bool) {
+	n := c.retries.Add(1)
+	limit := c.cfg.maxRetries
+	if c.cfg.budget {
+		limit = max(c.cfg.budgetMin, int64(c.cfg.budgetPct/100*float64(c.active.Load())))
+	}
+	if limit > 0 && n > limit {
+		c.retries.Add(-1)
+		c.stats.retryOverflows.Add(1)
+		return nil, false
+	}
+	c.stats.retries.Add(1)
+	return c.retryDone, true
+}
+
+func (c *cluster) releaseRetry() { c.retries.Add(-1) }
+
+// endpointState is one endpoint of a cluster with its request count and
+// outlier-detection state.
+type endpointState struct {
+	c        *cluster
+	st       *clusterState
+	ep       subset.Endpoint
+	addr     string
+	weight   uint64
+	priority int
+	active   atomic.Int64
+
+	// consecutive error counters, updated without locks
+	consec5xx, consecGw, consecLocal atomic.Uint32
+	// ejection state, guarded by c.mu (ejected is also read lock-free)
+	ejected    atomic.Bool
+	ejections  int
+	ejectUntil int64 // unix nanos
+}
+
+func (e *endpointState) release(r Result) {
+	e.active.Add(-1)
+	c := e.c
+	c.active.Add(-1)
+	if e == &c.passthrough || !c.cfg.outlier.enabled {
+		return
+	}
+	c.observe(e, r)
+}
+
+func (e *endpointState) carryOutlier(p *endpointState) {
+	e.consec5xx.Store(p.consec5xx.Load())
+	e.consecGw.Store(p.consecGw.Load())
+	e.consecLocal.Store(p.consecLocal.Load())
+	e.ejected.Store(p.ejected.Load())
+	e.ejections = p.ejections
+	e.ejectUntil = p.ejectUntil
+}

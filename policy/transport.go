@@ -1,0 +1,196 @@
+package policy
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	networking "istio.io/api/networking/v1alpha3"
+)
+
+// Transport returns the http.RoundTripper for connections to t's cluster,
+// configured from its connection-pool and TLS settings (see NewTransport).
+// It is built once per cluster and policy. When the policy cannot be
+// carried out (an ISTIO_MUTUAL tls block, an unreadable certificate) every
+// round trip fails with that error; TransportFor returns it directly.
+func (rt *Runtime) Transport(t *Target) http.RoundTripper {
+	tr, err := rt.TransportFor(t)
+	if err != nil {
+		return errRoundTripper{err}
+	}
+	return tr
+}
+
+// TransportFor is Transport returning the configuration error, if any.
+func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
+	c := rt.cluster(t)
+	c.transportOnce.Do(func() {
+		tr, err := NewTransport(c.policy, c.host)
+		if err != nil {
+			c.transportErr = err
+			rt.log.Error("cannot build upstream transport", "cluster", c.name, "err", err)
+			return
+		}
+		c.closeIdle = tr.CloseIdleConnections
+		c.transport = tr
+		if n := c.policy.GetConnectionPool().GetHttp().GetMaxRequestsPerConnection(); n > 1 {
+			dial := tr.DialContext
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := dial(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &countedConn{Conn: conn}, nil
+			}
+			c.transport = &requestLimiter{next: tr, limit: int64(n)}
+		}
+	})
+	return c.transport, c.transportErr
+}
+
+type errRoundTripper struct{ err error }
+
+func (e errRoundTripper) RoundTrip(*http.Request) (*http.Response, error) { return nil, e.err }
+
+// Dialer returns the dialer a policy's tcp settings describe:
+// connectTimeout (10s by default) and tcpKeepalive (probes, time,
+// interval; unset fields keep the OS defaults).
+func Dialer(p *networking.TrafficPolicy) *net.Dialer {
+	tcp := p.GetConnectionPool().GetTcp()
+	d := &net.Dialer{Timeout: defaultConnectTimeout}
+	if ct := tcp.GetConnectTimeout(); ct != nil && ct.AsDuration() > 0 {
+		d.Timeout = ct.AsDuration()
+	}
+	if ka := tcp.GetTcpKeepalive(); ka != nil {
+		d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
+		if ka.Time != nil {
+			d.KeepAliveConfig.Idle = ka.Time.AsDuration()
+		}
+		if ka.Interval != nil {
+			d.KeepAliveConfig.Interval = ka.Interval.AsDuration()
+		}
+		if ka.Probes != 0 {
+			d.KeepAliveConfig.Count = int(ka.Probes)
+		}
+	}
+	return d
+}
+
+// NewTransport builds an *http.Transport from a traffic policy:
+//
+//   - tcp.maxConnections → MaxConnsPerHost (requests beyond it wait, as
+//     Envoy's pending requests do);
+//   - tcp.connectTimeout, tcp.tcpKeepalive → the dialer (see Dialer);
+//   - http.idleTimeout, else tcp.idleTimeout, else 1h → IdleConnTimeout
+//     ("0s" disables it);
+//   - http.maxRequestsPerConnection 1 → keep-alives disabled (larger
+//     values are enforced by Runtime.Transport);
+//   - http.h2UpgradePolicy UPGRADE → HTTP/2 only (h2c in plaintext);
+//     http.http2KeepAlive → HTTP/2 pings;
+//   - tls → TLSClientConfig (see ClientTLS), sniDefault the server name.
+func NewTransport(p *networking.TrafficPolicy, sniDefault string) (*http.Transport, error) {
+	tlsCfg, err := ClientTLS(p.GetTls(), sniDefault)
+	if err != nil {
+		return nil, err
+	}
+	cp := p.GetConnectionPool()
+	d := Dialer(p)
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   d.Timeout,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       defaultIdleTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	if n := cp.GetTcp().GetMaxConnections(); n > 0 {
+		tr.MaxConnsPerHost = int(n)
+		tr.MaxIdleConnsPerHost = int(n)
+	}
+	if it := cp.GetHttp().GetIdleTimeout(); it != nil {
+		tr.IdleConnTimeout = it.AsDuration()
+	} else if it := cp.GetTcp().GetIdleTimeout(); it != nil {
+		tr.IdleConnTimeout = it.AsDuration()
+	}
+	if cp.GetHttp().GetMaxRequestsPerConnection() == 1 {
+		tr.DisableKeepAlives = true
+	}
+	h := cp.GetHttp()
+	if h.GetH2UpgradePolicy() == networking.ConnectionPoolSettings_HTTPSettings_UPGRADE {
+		var protos http.Protocols
+		protos.SetHTTP2(true)
+		protos.SetUnencryptedHTTP2(true)
+		tr.Protocols = &protos
+		tr.ForceAttemptHTTP2 = true
+	}
+	if ka := h.GetHttp2KeepAlive(); ka != nil {
+		tr.HTTP2 = &http.HTTP2Config{}
+		if ka.Interval != nil {
+			tr.HTTP2.SendPingTimeout = ka.Interval.AsDuration()
+		}
+		if ka.Timeout != nil {
+			tr.HTTP2.PingTimeout = ka.Timeout.AsDuration()
+		}
+	}
+	return tr, nil
+}
+
+// requestLimiter closes a connection once it has carried limit requests
+// (maxRequestsPerConnection > 1): it counts requests per connection and
+// closes the connection when the limit-th response body is done.
+type requestLimiter struct {
+	next  *http.Transport
+	limit int64
+}
+
+// countedConn is a connection that counts the requests it carried.
+type countedConn struct {
+	net.Conn
+	uses atomic.Int64
+}
+
+func (rl *requestLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	var conn net.Conn
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { conn = info.Conn }}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := rl.next.RoundTrip(req)
+	if err != nil || conn == nil {
+		return resp, err
+	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	if cc, ok := conn.(*countedConn); ok && cc.uses.Add(1) >= rl.limit {
+		resp.Body = &closeConnBody{ReadCloser: resp.Body, conn: cc}
+	}
+	return resp, nil
+}
+
+// closeConnBody closes the connection after the body is finished.
+type closeConnBody struct {
+	io.ReadCloser
+	conn net.Conn
+	once sync.Once
+}
+
+func (b *closeConnBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { b.conn.Close() })
+	}
+	return n, err
+}
+
+func (b *closeConnBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(func() { b.conn.Close() })
+	return err
+}
