@@ -80,6 +80,8 @@ func CompileHTTPMatch(m *networking.HTTPMatchRequest, gateways []string, compile
 		}
 		out.headers = append(out.headers, newHeaderMatcher(name, sm, false))
 	}
+	sortHeaders(out.headers)
+	positive := len(out.headers)
 	for _, name := range sortedKeys(m.GetWithoutHeaders()) {
 		sm, err := CompileStringMatch(m.GetWithoutHeaders()[name], compile)
 		if err != nil {
@@ -87,6 +89,7 @@ func CompileHTTPMatch(m *networking.HTTPMatchRequest, gateways []string, compile
 		}
 		out.headers = append(out.headers, newHeaderMatcher(name, sm, true))
 	}
+	sortHeaders(out.headers[positive:])
 	for _, key := range sortedKeys(m.GetQueryParams()) {
 		sm, err := CompileStringMatch(m.GetQueryParams()[key], compile)
 		if err != nil {
@@ -106,6 +109,12 @@ func compileOptional(sm *networking.StringMatch, compile RegexCompiler, field st
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
 	return &c, nil
+}
+
+// sortHeaders orders header matchers by lower-case name, so that Explain
+// and String do not depend on how the configuration spelt the keys.
+func sortHeaders(hs []headerMatcher) {
+	sort.SliceStable(hs, func(i, j int) bool { return hs[i].name < hs[j].name })
 }
 
 func sortedKeys[V any](m map[string]V) []string {

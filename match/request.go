@@ -61,7 +61,9 @@ type Request struct {
 
 // FromHTTP builds the view of an inbound or outbound *http.Request. It
 // copies no headers. The scheme is "https" when r.TLS is set or r.URL says
-// so; the destination port comes from r.URL or the Host header when present.
+// so; the destination port comes from the authority (the Host header, or
+// r.URL's host for an outbound request) and, when that names no port, is
+// the scheme's default (80 or 443), the port the client connected to.
 // Source identity (labels, namespace) is left for the caller to fill in.
 func FromHTTP(r *http.Request) Request {
 	req := Request{
@@ -86,11 +88,7 @@ func FromHTTP(r *http.Request) Request {
 	if r.TLS != nil {
 		req.Scheme = "https"
 	}
-	if _, p, err := net.SplitHostPort(req.Authority); err == nil {
-		if n, err := strconv.ParseUint(p, 10, 16); err == nil {
-			req.Port = uint32(n)
-		}
-	}
+	req.Port = authorityPort(req.Authority, req.Scheme)
 	if r.RemoteAddr != "" {
 		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 			req.SourceIP = ap.Addr()
@@ -118,6 +116,28 @@ func FromGRPC(fullMethod, authority string, md map[string][]string) Request {
 		}
 	}
 	return req
+}
+
+// authorityPort returns the port of authority ("host:port"), or, when it
+// names none, the scheme's default port (80 for http, 443 for https), which
+// is the port a client connects to. A malformed or zero port gives 0.
+func authorityPort(authority, scheme string) uint32 {
+	if _, p, err := net.SplitHostPort(authority); err == nil {
+		if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+			return uint32(n)
+		}
+		return 0
+	}
+	if authority == "" {
+		return 0
+	}
+	switch scheme {
+	case "http":
+		return 80
+	case "https":
+		return 443
+	}
+	return 0
 }
 
 // HeaderValues returns the values of the header whose lower-case name is
@@ -155,7 +175,7 @@ func (r *Request) HeaderValues(lower, canonical string) (string, []string, bool)
 	return "", vs, true
 }
 
-// Header returns the value of the named header as Envoy sees it for
+// HeaderValue returns the value of the named header as Envoy sees it for
 // matching: several values are joined with ",". It allocates only when the
 // header has more than one value. name may be in any case.
 func (r *Request) HeaderValue(name string) (string, bool) {
