@@ -23,8 +23,8 @@ func BenchmarkHTTPMatch(b *testing.B) {
 		{"query exact", &hm{QueryParams: map[string]*networking.StringMatch{"debug": exact("")}}, get("/p?a=1&b=2&debug")},
 		{"everything", &hm{
 			Uri: prefix("/api"), Method: exact("GET"), Authority: prefix("reviews"),
-			Headers:     map[string]*networking.StringMatch{"end-user": exact("jason"), "x-v": regex(`v\d`)},
-			QueryParams: map[string]*networking.StringMatch{"page": regex(`\d+`)},
+			Headers:      map[string]*networking.StringMatch{"end-user": exact("jason"), "x-v": regex(`v\d`)},
+			QueryParams:  map[string]*networking.StringMatch{"page": regex(`\d+`)},
 			SourceLabels: map[string]string{"app": "productpage"}, Port: 9080,
 		}, with(get("/api/x?page=2", "End-User", "jason", "X-V", "v2"), func(r *Request) { r.SourceLabels = map[string]string{"app": "productpage"} })},
 	}
