@@ -99,6 +99,9 @@ type Decision struct {
 	VirtualService ObjectRef
 	// Rule is the rule that decided.
 	Rule RuleRef
+	// Delegate is the delegate VirtualService the rule came from, zero
+	// when the rule is the root VirtualService's own (virtualservice.md §13).
+	Delegate ObjectRef
 
 	// Destination is where an ActionRoute request goes.
 	Destination Destination

@@ -7,8 +7,13 @@ import (
 
 // Mirror is one compiled mirror target of a route.
 type Mirror struct {
+	// Destination is the mirror cluster; Port 0 means the port of the
+	// request being mirrored (the service has no single port).
 	Destination Destination
 	Chance      fault.PerMillion
+	// ShadowSuffix is true when the mirrored request's host gets the
+	// "-shadow" suffix (WithShadowSuffix); see ShadowAuthority.
+	ShadowSuffix bool
 	// Target is the mirror's cluster with its effective traffic policy.
 	Target policy.Target
 }
@@ -43,3 +48,14 @@ func (m MirrorSet) Each(fn func(Mirror)) {
 
 // Configured returns every mirror configured on the route, selected or not.
 func (m MirrorSet) Configured() []Mirror { return m.all }
+
+// ShadowAuthority returns authority with "-shadow" appended to its host
+// part ("reviews:9080" → "reviews-shadow:9080"), as Envoy rewrites the
+// authority of mirrored requests when the shadow suffix is on.
+func ShadowAuthority(authority string) string {
+	h, p := splitAuthority(authority)
+	if p == "" {
+		return h + "-shadow"
+	}
+	return h + "-shadow:" + p
+}

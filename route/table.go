@@ -1,6 +1,12 @@
 package route
 
-import "github.com/meshroute/meshroute/match"
+import (
+	"net/netip"
+	"strings"
+
+	ihost "github.com/meshroute/meshroute/internal/host"
+	"github.com/meshroute/meshroute/match"
+)
 
 // Table is a compiled, immutable routing table. It is safe for concurrent
 // use; swap tables with a Store to follow configuration changes.
@@ -8,6 +14,15 @@ type Table struct {
 	opts     options
 	cfg      *Config
 	warnings Problems
+
+	vss       []*compiledVS
+	views     []*view
+	meshViews map[string]*view // by caller namespace
+	meshOther *view            // callers in namespaces the configuration never names
+	gwViews   map[string]*view // by "ns/name"
+	// defaultRule carries the timeout and retries of default and
+	// passthrough routes.
+	defaultRule *httpRule
 }
 
 // TableSource provides the table to use for one request. *Table returns
@@ -20,35 +35,277 @@ type TableSource interface {
 // Table returns t, so a *Table is a TableSource.
 func (t *Table) Table() *Table { return t }
 
-// Compile validates cfg and compiles it into a Table. It returns the
-// validation errors (a Problems value) when cfg is invalid; warnings are
-// available from Table.Warnings.
-func Compile(cfg *Config, opts ...Option) (*Table, error) {
-	o := defaultOptions()
-	for _, f := range opts {
-		f(&o)
-	}
-	return &Table{opts: o, cfg: cfg}, nil
-}
-
 // Config returns the configuration the table was compiled from.
 func (t *Table) Config() *Config { return t.cfg }
 
 // Warnings returns the validation warnings found when compiling.
 func (t *Table) Warnings() Problems { return t.warnings }
 
-// Decide returns what Envoy would do with the HTTP request req.
-func (t *Table) Decide(req *match.Request) Decision {
-	return Decision{Action: ActionNoRoute, Status: 404, Rule: RuleRef{Index: -1}}
+// viewFor returns the view a request is decided in: its gateway's, or for
+// sidecar traffic its caller namespace's (req.SourceNamespace, else the
+// WithNamespace option, else "default"). nil for an unknown gateway.
+func (t *Table) viewFor(req *match.Request) *view {
+	gw := req.Gateway
+	if gw == "" || gw == match.MeshGateway {
+		ns := req.SourceNamespace
+		if ns == "" {
+			ns = t.opts.namespace
+		}
+		if v, ok := t.meshViews[ns]; ok {
+			return v
+		}
+		return t.meshOther
+	}
+	return t.gwViews[gw]
 }
 
-// DecideTCP returns the routing decision for an opaque TCP connection.
-func (t *Table) DecideTCP(req *match.Request) Decision {
-	return Decision{Action: ActionNoRoute, Rule: RuleRef{Index: -1}}
+// build compiles the views and resolves every destination in each.
+func (t *Table) build(c *compiler) {
+	t.vss = c.vss
+	t.meshViews = map[string]*view{}
+	t.gwViews = map[string]*view{}
+	for _, ns := range c.knownNamespaces() {
+		v := c.buildMeshView(len(t.views), ns)
+		t.views = append(t.views, v)
+		t.meshViews[ns] = v
+	}
+	t.meshOther = c.buildMeshView(len(t.views), "")
+	t.views = append(t.views, t.meshOther)
+	for _, gw := range c.knownGateways() {
+		v := c.buildGatewayView(len(t.views), gw)
+		t.views = append(t.views, v)
+		t.gwViews[gw] = v
+	}
+	for _, d := range c.dests {
+		d.targets = make([]*targetInfo, len(t.views))
+		for _, v := range t.views {
+			d.targets[v.id] = c.resolveTarget(v.namespace, d.dest.Host, d.dest.Subset)
+		}
+	}
+	for _, vs := range c.vss {
+		for _, r := range vs.http {
+			r.buildMirrors(len(t.views), c.opts.shadowSuffix)
+		}
+	}
+	t.defaultRule = &httpRule{index: -1, action: ActionRoute}
+	t.defaultRule.retry, _ = c.compileRetry(nil)
 }
 
-// DecideTLS returns the routing decision for a non-terminated TLS
-// connection, routed by SNI.
-func (t *Table) DecideTLS(req *match.Request) Decision {
-	return Decision{Action: ActionNoRoute, Rule: RuleRef{Index: -1}}
+// bindsTo reports whether vs applies on gateway gw, at the VirtualService
+// level (first result) or only through a match clause's gateways.
+func (vs *compiledVS) bindsTo(gw string) (vsLevel, any bool) {
+	if contains(vs.gateways, gw) {
+		return true, true
+	}
+	for _, r := range vs.http {
+		for _, m := range r.matches {
+			if contains(m.gateways, gw) {
+				return false, true
+			}
+		}
+	}
+	return false, false
+}
+
+func (v *view) consider(vs *compiledVS, taken bool, reason string, hosts []string) {
+	v.considered = append(v.considered, vsConsideration{vs: vs, taken: taken, reason: reason, hosts: hosts})
+}
+
+// buildMeshView builds the sidecar view of callers in namespace ns: for
+// every host the oldest visible VirtualService wins (virtualservice.md
+// §1.2); registry hosts no VirtualService claims get a default route.
+func (c *compiler) buildMeshView(id int, ns string) *view {
+	v := &view{id: id, gateway: match.MeshGateway, namespace: ns, exact: map[string]*vhost{}, byAddr: map[netip.Addr]*vhost{}}
+	claimed := map[string]*vhost{}
+	for _, vs := range c.vss {
+		vsLevel, bound := vs.bindsTo(match.MeshGateway)
+		if !bound {
+			v.consider(vs, false, "not bound to mesh (gateways: "+strings.Join(vs.gateways, ", ")+")", nil)
+			continue
+		}
+		if !vs.export.visibleTo(ns) {
+			v.consider(vs, false, "not exported to namespace "+quoteNS(ns)+" (exportTo: "+vs.export.String()+")", nil)
+			continue
+		}
+		var got, lost []string
+		for _, h := range vs.hosts {
+			if owner := claimed[h]; owner != nil {
+				lost = append(lost, h+" (already claimed by "+owner.vss[0].ref.Namespace+"/"+owner.vss[0].ref.Name+", which is older)")
+				continue
+			}
+			vh := &vhost{host: h, vss: []*compiledVS{vs}}
+			vh.addRules(vs, vsLevel)
+			claimed[h] = vh
+			v.vhosts = append(v.vhosts, vh)
+			got = append(got, h)
+		}
+		v.addL4(vs)
+		reason := ""
+		if len(lost) > 0 {
+			reason = "hosts dropped: " + strings.Join(lost, "; ")
+		}
+		v.consider(vs, len(got) > 0, reason, got)
+	}
+	for _, vh := range v.vhosts {
+		for _, d := range domainForms(vh.host, ns, c.opts.domain) {
+			v.addDomain(d, vh)
+		}
+	}
+	for _, r := range c.registry {
+		if !r.export.visibleTo(ns) || claimed[r.host] != nil {
+			continue
+		}
+		target := c.registryOwner(claimed, r.host)
+		if target == nil {
+			target = &vhost{host: r.host, defaultRoute: c.newDest(nil)}
+			target.defaultRoute.dest.Host = r.host
+			v.vhosts = append(v.vhosts, target)
+		}
+		claimed[r.host] = target
+		for _, d := range domainForms(r.host, ns, c.opts.domain) {
+			v.addDomain(d, target)
+		}
+	}
+	for addr, h := range c.seAddr {
+		if vh := claimed[h]; vh != nil {
+			if ip, err := netip.ParseAddr(addr); err == nil {
+				v.byAddr[ip] = vh
+			}
+			v.addDomain(strings.ToLower(addr), vh)
+		}
+	}
+	v.sortWildcards()
+	return v
+}
+
+// registryOwner returns the virtual host of the most specific wildcard
+// VirtualService host covering registry host h, or nil.
+func (c *compiler) registryOwner(claimed map[string]*vhost, h string) *vhost {
+	if ihost.IsWildcard(h) {
+		return nil
+	}
+	var best *vhost
+	for vh, owner := range claimed {
+		if !ihost.IsWildcard(vh) || owner.defaultRoute != nil || !ihost.MatchesRequest(vh, h) {
+			continue
+		}
+		if best == nil || len(vh) > len(best.host) || (len(vh) == len(best.host) && vh < best.host) {
+			best = owner
+		}
+	}
+	return best
+}
+
+// buildGatewayView builds the view of gateway gw ("ns/name"): VirtualServices
+// bound to it and exported to its namespace, on the hosts they share with
+// its servers, merged per host with catch-all rules moved last
+// (virtualservice.md §1.3).
+func (c *compiler) buildGatewayView(id int, gw string) *view {
+	gns := gw[:strings.IndexByte(gw, '/')]
+	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*vhost{}, byAddr: map[netip.Addr]*vhost{}}
+	byHost := map[string]*vhost{}
+	for _, vs := range c.vss {
+		vsLevel, bound := vs.bindsTo(gw)
+		if !bound {
+			v.consider(vs, false, "not bound to gateway "+gw+" (gateways: "+strings.Join(vs.gateways, ", ")+")", nil)
+			continue
+		}
+		if !vs.export.visibleTo(gns) {
+			v.consider(vs, false, "not exported to the gateway's namespace "+gns+" (exportTo: "+vs.export.String()+")", nil)
+			continue
+		}
+		hosts := c.gatewayHosts(gw, vs)
+		if len(hosts) == 0 {
+			v.consider(vs, false, "no host intersects the hosts of gateway "+gw+"'s servers", nil)
+			continue
+		}
+		for _, h := range hosts {
+			vh := byHost[h]
+			if vh == nil {
+				vh = &vhost{host: h}
+				byHost[h] = vh
+				v.vhosts = append(v.vhosts, vh)
+			}
+			vh.vss = append(vh.vss, vs)
+			vh.addRules(vs, vsLevel)
+		}
+		v.addL4(vs)
+		v.consider(vs, true, "", hosts)
+	}
+	for _, vh := range v.vhosts {
+		if len(vh.vss) > 1 {
+			sortStable(vh.routes, func(a, b routeEntry) bool { return !a.rule.catchAll && b.rule.catchAll })
+		}
+		v.addDomain(vh.host, vh)
+	}
+	v.sortWildcards()
+	return v
+}
+
+// gatewayHosts intersects a VirtualService's hosts with the hosts of
+// gateway gw's servers open to the VirtualService's namespace (gateway.md
+// §Binding). A gateway the configuration does not define binds every host
+// (so a Gateway object is not required to route on a gateway).
+func (c *compiler) gatewayHosts(gw string, vs *compiledVS) []string {
+	g := c.gwObjs[gw]
+	if g == nil {
+		return vs.hosts
+	}
+	var out []string
+	add := func(h string) {
+		if !contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	for _, s := range g.Spec.GetServers() {
+		for _, sh := range s.GetHosts() {
+			ns, name := "*", sh
+			if i := strings.IndexByte(sh, '/'); i >= 0 {
+				ns, name = sh[:i], sh[i+1:]
+			}
+			if ns == "." {
+				ns = g.Namespace
+			}
+			if ns != "*" && ns != vs.ref.Namespace {
+				continue
+			}
+			name = strings.ToLower(name)
+			for _, h := range vs.hosts {
+				switch {
+				case ihost.SubsetOf(h, name):
+					add(h)
+				case ihost.SubsetOf(name, h):
+					add(name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// addRules appends the HTTP and TCP rules of vs to the virtual host.
+func (vh *vhost) addRules(vs *compiledVS, vsLevel bool) {
+	for _, r := range vs.http {
+		vh.routes = append(vh.routes, routeEntry{vs: vs, rule: r, vsLevel: vsLevel})
+	}
+	for _, r := range vs.tcp {
+		vh.tcp = append(vh.tcp, l4Entry{vs: vs, rule: r})
+	}
+}
+
+// addL4 adds the TCP and TLS rules of vs to the view's host-less lists.
+func (v *view) addL4(vs *compiledVS) {
+	for _, r := range vs.tcp {
+		v.tcpAll = append(v.tcpAll, l4Entry{vs: vs, rule: r})
+	}
+	for _, r := range vs.tls {
+		v.tlsAll = append(v.tlsAll, l4Entry{vs: vs, rule: r})
+	}
+}
+
+func quoteNS(ns string) string {
+	if ns == "" {
+		return "(other)"
+	}
+	return ns
 }

@@ -1,0 +1,299 @@
+package route
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	networking "istio.io/api/networking/v1alpha3"
+
+	ihost "github.com/meshroute/meshroute/internal/host"
+	"github.com/meshroute/meshroute/match"
+)
+
+// compiler holds the state of one Compile call.
+type compiler struct {
+	opts options
+	cfg  *Config
+
+	seByHost  map[string]*ServiceEntry // first ServiceEntry declaring a host
+	seAddr    map[string]string        // ServiceEntry address → host
+	drs       []*compiledDR            // in creation order
+	vss       []*compiledVS            // non-delegate, in precedence order
+	delegates map[string]*VirtualService
+	gwObjs    map[string]*Gateway // "ns/name"
+	registry  []registryHost
+
+	dests       []*routeDest
+	drCache     map[drKey]*mergedDR
+	targetCache map[targetKey]*targetInfo
+	problems    Problems
+}
+
+// registryHost is a host of the service registry: a ServiceEntry host or
+// a DestinationRule host.
+type registryHost struct {
+	host   string
+	export exportSet
+	ports  []uint32
+}
+
+// Compile validates cfg and compiles it into a Table. It returns the
+// validation errors (a Problems value) when cfg is invalid; warnings are
+// available from Table.Warnings.
+//
+// Everything that depends only on configuration is computed here: FQDNs,
+// per-namespace virtual-host indexes, merged header operations, effective
+// DestinationRule policies per destination and caller namespace, and
+// cumulative weights, so Decide allocates nothing on its common path.
+func Compile(cfg *Config, opts ...Option) (*Table, error) {
+	o := defaultOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.namespace == "" {
+		o.namespace = "default"
+	}
+	if o.rand == nil {
+		o.rand = globalRand{}
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	probs := validateConfig(cfg)
+	if err := probs.Err(); err != nil {
+		return nil, err
+	}
+	c := &compiler{
+		opts: o, cfg: cfg,
+		seByHost: map[string]*ServiceEntry{}, seAddr: map[string]string{},
+		delegates: map[string]*VirtualService{}, gwObjs: map[string]*Gateway{},
+		drCache: map[drKey]*mergedDR{}, targetCache: map[targetKey]*targetInfo{},
+	}
+	c.indexRegistry()
+	c.compileVirtualServices()
+	if err := c.problems.Err(); err != nil {
+		return nil, err
+	}
+	t := &Table{opts: o, cfg: cfg, warnings: append(probs.Warnings(), cfg.Warnings...)}
+	t.build(c)
+	return t, nil
+}
+
+// byCreation orders metadata as Istio orders configuration: oldest first,
+// ties by name then namespace.
+func byCreation(a, b *Meta) bool {
+	if !a.CreationTimestamp.Equal(b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(b.CreationTimestamp)
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Namespace < b.Namespace
+}
+
+func (c *compiler) indexRegistry() {
+	ses := append([]*ServiceEntry(nil), c.cfg.ServiceEntries...)
+	sort.SliceStable(ses, func(i, j int) bool { return byCreation(&ses[i].Meta, &ses[j].Meta) })
+	for _, se := range ses {
+		if se == nil || se.Spec == nil {
+			continue
+		}
+		var ports []uint32
+		for _, p := range se.Spec.GetPorts() {
+			ports = append(ports, p.GetNumber())
+		}
+		for _, h := range se.Spec.GetHosts() {
+			h = ihost.Expand(h, se.Namespace, c.opts.domain)
+			if _, ok := c.seByHost[h]; !ok {
+				c.seByHost[h] = se
+			}
+			c.registry = append(c.registry, registryHost{host: h, export: newExportSet(se.Spec.GetExportTo(), se.Namespace), ports: ports})
+			for _, a := range se.Spec.GetAddresses() {
+				if _, ok := c.seAddr[a]; !ok && !strings.Contains(a, "/") {
+					c.seAddr[a] = h
+				}
+			}
+		}
+	}
+	drs := append([]*DestinationRule(nil), c.cfg.DestinationRules...)
+	sort.SliceStable(drs, func(i, j int) bool { return byCreation(&drs[i].Meta, &drs[j].Meta) })
+	for _, dr := range drs {
+		if dr == nil || dr.Spec == nil || dr.Spec.GetWorkloadSelector() != nil {
+			continue // workload-scoped rules are not modelled (compat.md)
+		}
+		h := ihost.Expand(dr.Spec.GetHost(), dr.Namespace, c.opts.domain)
+		cd := &compiledDR{dr: dr, host: h, export: newExportSet(dr.Spec.GetExportTo(), dr.Namespace)}
+		c.drs = append(c.drs, cd)
+		c.registry = append(c.registry, registryHost{host: h, export: cd.export})
+	}
+	for _, g := range c.cfg.Gateways {
+		if g != nil && g.Spec != nil {
+			c.gwObjs[g.Namespace+"/"+g.Name] = g
+		}
+	}
+}
+
+func (c *compiler) problem(vs *VirtualService, field, rule string) {
+	c.problems = append(c.problems, &Problem{
+		Severity: SeverityError, Source: vs.Source, Object: vs.Ref(KindVirtualService),
+		Field: field, Rule: rule, Code: "compile",
+	})
+}
+
+func (c *compiler) compileVirtualServices() {
+	vss := append([]*VirtualService(nil), c.cfg.VirtualServices...)
+	sort.SliceStable(vss, func(i, j int) bool { return byCreation(&vss[i].Meta, &vss[j].Meta) })
+	for _, vs := range vss {
+		if vs != nil && vs.Spec != nil && len(vs.Spec.GetHosts()) == 0 {
+			c.delegates[vs.Namespace+"/"+vs.Name] = vs
+		}
+	}
+	for _, vs := range vss {
+		if vs == nil || vs.Spec == nil || len(vs.Spec.GetHosts()) == 0 {
+			continue
+		}
+		cvs := &compiledVS{
+			ref:      vs.Ref(KindVirtualService),
+			meta:     &vs.Meta,
+			gateways: resolveGateways(vs.Spec.GetGateways(), vs.Namespace),
+			export:   newExportSet(vs.Spec.GetExportTo(), vs.Namespace),
+			order:    len(c.vss),
+		}
+		for _, h := range vs.Spec.GetHosts() {
+			cvs.hosts = append(cvs.hosts, ihost.Expand(h, vs.Namespace, c.opts.domain))
+		}
+		for i, r := range vs.Spec.GetHttp() {
+			if r == nil {
+				continue
+			}
+			field := fmt.Sprintf("spec.http[%d]", i)
+			if r.GetDelegate() != nil {
+				c.expandDelegate(vs, cvs, i, r, field)
+				continue
+			}
+			rr := expandRouteHosts(r, vs.Namespace, c.opts.domain)
+			rule, err := c.compileHTTPRule(cvs, i, rr, field)
+			if err != nil {
+				c.problem(vs, "", err.Error())
+				continue
+			}
+			cvs.http = append(cvs.http, rule)
+		}
+		for i, r := range vs.Spec.GetTcp() {
+			rule, err := c.compileL4Rule(cvs, i, r.GetMatch(), nil, r.GetRoute(), vs.Namespace)
+			if err != nil {
+				c.problem(vs, fmt.Sprintf("spec.tcp[%d]", i), err.Error())
+				continue
+			}
+			cvs.tcp = append(cvs.tcp, rule)
+		}
+		for i, r := range vs.Spec.GetTls() {
+			rule, err := c.compileL4Rule(cvs, i, nil, r.GetMatch(), r.GetRoute(), vs.Namespace)
+			if err != nil {
+				c.problem(vs, fmt.Sprintf("spec.tls[%d]", i), err.Error())
+				continue
+			}
+			cvs.tls = append(cvs.tls, rule)
+		}
+		c.vss = append(c.vss, cvs)
+	}
+}
+
+// expandRouteHosts returns a copy of r whose destination and mirror hosts
+// are expanded with namespace ns.
+func expandRouteHosts(r *networking.HTTPRoute, ns, domain string) *networking.HTTPRoute {
+	r = proto.Clone(r).(*networking.HTTPRoute)
+	exp := func(d *networking.Destination) {
+		if d != nil {
+			d.Host = ihost.Expand(d.Host, ns, domain)
+		}
+	}
+	for _, rd := range r.GetRoute() {
+		exp(rd.GetDestination())
+	}
+	exp(r.GetMirror())
+	for _, m := range r.GetMirrors() {
+		exp(m.GetDestination())
+	}
+	return r
+}
+
+// knownNamespaces lists every namespace the configuration mentions: the
+// caller namespaces that get their own view.
+func (c *compiler) knownNamespaces() []string {
+	set := map[string]bool{c.opts.namespace: true, rootNamespace: true}
+	add := func(ns string) {
+		if ns != "" && ns != "." && ns != "*" && ns != "~" {
+			set[ns] = true
+		}
+	}
+	for _, vs := range c.cfg.VirtualServices {
+		if vs == nil {
+			continue
+		}
+		add(vs.Namespace)
+		for _, e := range vs.Spec.GetExportTo() {
+			add(e)
+		}
+	}
+	for _, dr := range c.cfg.DestinationRules {
+		if dr == nil {
+			continue
+		}
+		add(dr.Namespace)
+		for _, e := range dr.Spec.GetExportTo() {
+			add(e)
+		}
+	}
+	for _, se := range c.cfg.ServiceEntries {
+		if se == nil {
+			continue
+		}
+		add(se.Namespace)
+		for _, e := range se.Spec.GetExportTo() {
+			add(e)
+		}
+	}
+	for h := range c.seByHost {
+		if _, ns, ok := kubeServiceParts(h, c.opts.domain); ok {
+			add(ns)
+		}
+	}
+	for _, vs := range c.vss {
+		for _, h := range vs.hosts {
+			if _, ns, ok := kubeServiceParts(h, c.opts.domain); ok {
+				add(ns)
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for ns := range set {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// knownGateways lists every gateway a VirtualService binds to or the
+// configuration defines, as "ns/name".
+func (c *compiler) knownGateways() []string {
+	set := map[string]bool{}
+	for _, vs := range c.vss {
+		for _, g := range vs.gateways {
+			if g != match.MeshGateway {
+				set[g] = true
+			}
+		}
+	}
+	for g := range c.gwObjs {
+		set[g] = true
+	}
+	out := make([]string, 0, len(set))
+	for g := range set {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,55 @@
+package route
+
+import (
+	ihost "github.com/meshroute/meshroute/internal/host"
+	"github.com/meshroute/meshroute/match"
+)
+
+// httpMatcher is one compiled HTTPMatchRequest as Decide uses it; the match
+// package's *match.HTTPMatch satisfies it. Keeping Decide on this interface
+// lets a later index wrap or replace a clause without touching Decide.
+type httpMatcher interface {
+	Match(req *match.Request) bool
+	Explain(req *match.Request) (bool, string)
+	IsCatchAll() bool
+	String() string
+}
+
+// regexCompiler returns the regex engine selected by the options.
+func (c *compiler) regexCompiler() match.RegexCompiler {
+	if c.opts.regexEngine == Regexp2 {
+		return match.Regexp2Compiler(c.opts.regexTimeout)
+	}
+	return match.RE2Compiler()
+}
+
+// requestPort is the port the request was addressed to: req.Port, else
+// the authority's port, else 0.
+func requestPort(req *match.Request) uint32 {
+	if req.Port != 0 {
+		return req.Port
+	}
+	_, p := ihost.SplitHostPort(req.Authority)
+	n := uint32(0)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c < '0' || c > '9' || n > 65535 {
+			return 0
+		}
+		n = n*10 + uint32(c-'0')
+	}
+	if n > 65535 {
+		return 0
+	}
+	return n
+}
+
+// keysInOrder returns the keys of m in order.
+func keysInOrder[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStable(keys, func(a, b string) bool { return a < b })
+	return keys
+}

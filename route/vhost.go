@@ -1,0 +1,188 @@
+package route
+
+import (
+	"net/netip"
+	"strings"
+	"unsafe"
+)
+
+// view is the route configuration one kind of proxy sees: the sidecars of
+// one namespace (gateway "mesh") or one gateway. exportTo visibility,
+// "several VirtualServices per host" and the short host forms all depend on
+// it, so each view has its own virtual-host index; rules are shared.
+type view struct {
+	id        int
+	gateway   string // "mesh" or "ns/name"
+	namespace string // the caller's namespace (mesh) or the gateway's
+	isGateway bool
+
+	// Envoy's virtual-host domain index (virtualservice.md §1.1): exact
+	// domains by map, then suffix wildcards longest first, prefix
+	// wildcards longest first, then "*".
+	exact  map[string]*vhost
+	suffix []wildDomain
+	prefix []wildDomain
+	any    *vhost
+
+	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
+
+	// tcpAll and tlsAll are the TCP and TLS rules of every VirtualService
+	// the view takes, in order: TLS connections are routed by SNI across
+	// all of them, TCP connections whose host is unknown likewise.
+	tcpAll []l4Entry
+	tlsAll []l4Entry
+
+	vhosts  []*vhost      // in build order
+	domains []domainEntry // every domain in insertion order (linear matcher, Explain)
+	// considered records, per VirtualService of the configuration, why
+	// the view took or skipped it (Explain).
+	considered []vsConsideration
+}
+
+// wildDomain is a wildcard domain: the part after "*" (suffix) or before
+// it (prefix).
+type wildDomain struct {
+	affix string
+	vh    *vhost
+}
+
+type domainEntry struct {
+	domain string
+	vh     *vhost
+}
+
+// vsConsideration says whether a view took a VirtualService and why not.
+type vsConsideration struct {
+	vs     *compiledVS
+	taken  bool
+	reason string
+	hosts  []string // hosts the view gave it
+}
+
+// vhost is one virtual host: the routes that serve a set of domains.
+type vhost struct {
+	host   string // the VirtualService or registry host it was built for
+	routes []routeEntry
+	tcp    []l4Entry
+	vss    []*compiledVS // contributing VirtualServices, in order
+
+	// defaultRoute is set for a registry host that no VirtualService
+	// claims: Envoy's default route to the service itself.
+	defaultRoute *routeDest
+}
+
+// routeEntry is one HTTP rule in a virtual host's ordered list.
+type routeEntry struct {
+	vs   *compiledVS
+	rule *httpRule
+	// vsLevel is false when the VirtualService reaches this view only
+	// through a match clause's gateways: then only such clauses apply.
+	vsLevel bool
+}
+
+// l4Entry is one TCP or TLS rule in a virtual host's ordered list.
+type l4Entry struct {
+	vs   *compiledVS
+	rule *l4Rule
+}
+
+// addDomain registers domain d for vh unless an earlier virtual host
+// already has it (Istio drops duplicate domains; the first wins).
+func (v *view) addDomain(d string, vh *vhost) {
+	switch {
+	case d == "*":
+		if v.any != nil {
+			return
+		}
+		v.any = vh
+	case strings.HasPrefix(d, "*"):
+		for _, w := range v.suffix {
+			if w.affix == d[1:] {
+				return
+			}
+		}
+		v.suffix = append(v.suffix, wildDomain{affix: d[1:], vh: vh})
+	case strings.HasSuffix(d, "*"):
+		for _, w := range v.prefix {
+			if w.affix == d[:len(d)-1] {
+				return
+			}
+		}
+		v.prefix = append(v.prefix, wildDomain{affix: d[:len(d)-1], vh: vh})
+	default:
+		if _, ok := v.exact[d]; ok {
+			return
+		}
+		v.exact[d] = vh
+	}
+	v.domains = append(v.domains, domainEntry{domain: d, vh: vh})
+}
+
+// hasDomain reports whether d is already served.
+func (v *view) hasDomain(d string) bool {
+	for _, e := range v.domains {
+		if e.domain == d {
+			return true
+		}
+	}
+	return false
+}
+
+// sortWildcards orders the wildcard lists longest first (stable).
+func (v *view) sortWildcards() {
+	sortStable(v.suffix, func(a, b wildDomain) bool { return len(a.affix) > len(b.affix) })
+	sortStable(v.prefix, func(a, b wildDomain) bool { return len(a.affix) > len(b.affix) })
+}
+
+// lookup returns the virtual host for a lower-case host name (no port).
+func (v *view) lookup(h string) *vhost {
+	if vh, ok := v.exact[h]; ok {
+		return vh
+	}
+	for i := range v.suffix {
+		w := &v.suffix[i]
+		if len(h) > len(w.affix) && strings.HasSuffix(h, w.affix) {
+			return w.vh
+		}
+	}
+	for i := range v.prefix {
+		w := &v.prefix[i]
+		if len(h) > len(w.affix) && strings.HasPrefix(h, w.affix) {
+			return w.vh
+		}
+	}
+	return v.any
+}
+
+// findVhost selects the virtual host for a request authority: the port is
+// ignored and the comparison is case-insensitive. It does not allocate for
+// host names up to 255 bytes.
+func (v *view) findVhost(authority string) *vhost {
+	h, _ := splitAuthority(authority)
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; 'A' <= c && c <= 'Z' {
+			if len(h) > 255 {
+				return v.lookup(strings.ToLower(h))
+			}
+			var buf [255]byte
+			n := copy(buf[:], h)
+			for j := i; j < n; j++ {
+				if c := buf[j]; 'A' <= c && c <= 'Z' {
+					buf[j] = c + 'a' - 'A'
+				}
+			}
+			return v.lookup(unsafe.String(&buf[0], n))
+		}
+	}
+	return v.lookup(h)
+}
+
+// sortStable is an insertion sort: the lists are short and it keeps the
+// configuration order among equals.
+func sortStable[T any](s []T, less func(a, b T) bool) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
