@@ -45,10 +45,8 @@ func (c *client) prepare(ctx context.Context, method string, cc *grpc.ClientConn
 		authority = authorityFromTarget(cc.Target())
 	}
 	req := match.FromGRPC(method, authority, md)
-	if c.cfg.identity != nil {
-		c.cfg.identity(ctx, &req)
-	}
-	return c.cfg.decide(c.src, &req), req, md
+	d := c.cfg.decideOn(ctx, c.src, &req)
+	return d, req, md
 }
 
 // start carries out everything that happens before the first try: local
@@ -102,7 +100,7 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 	defer cancel()
 	up := upstreamMethod(&d, method)
 	if d.Mirrors.Len() > 0 {
-		c.mirrors.send(ctx, &d, &mreq, up, req, reply)
+		c.mirrors.send(ctx, &d, d.Mirrors.Each, &mreq, up, req, reply)
 	}
 	var avoid []string
 	tries := 1 + max(d.Retry.Attempts, 0)
@@ -141,21 +139,22 @@ func (c *client) unaryTry(ctx context.Context, d *route.Decision, mreq *match.Re
 		err := invoker(tctx, method, req, reply, cc, callOpts...)
 		return classify(err, trailer != nil, tctx, ctx), ""
 	}
-	lease, err := c.cfg.router.pick.Pick(&d.Target, mreq, avoid)
+	t, view := d.Target, *mreq // copies, so the call's own do not escape
+	addr, done, err := c.cfg.router.pick.pick(&t, &view, avoid)
 	if err != nil {
 		return outcome{err: pickError(err, d), final: true}, ""
 	}
-	conn, err := c.cfg.router.Conn(lease.Addr)
+	conn, err := c.cfg.router.Conn(addr)
 	if err != nil {
 		o := outcome{err: status.Error(codes.Unavailable, err.Error()), final: true}
-		lease.Release(result(o))
-		return o, lease.Addr
+		done(result(o))
+		return o, addr
 	}
 	if d.Authority != "" {
 		callOpts = append(callOpts, grpc.CallAuthority(d.Authority))
 	}
 	err = conn.Invoke(tctx, method, req, reply, callOpts...)
 	o := classify(err, trailer != nil, tctx, ctx)
-	lease.Release(result(o))
-	return o, lease.Addr
+	done(result(o))
+	return o, addr
 }

@@ -25,11 +25,11 @@ func newMirrorer(cfg *config) *mirrorer {
 	return &mirrorer{cfg: cfg, slots: make(chan struct{}, cfg.mirrorLimit)}
 }
 
-// send mirrors the call to each selected mirror of d. The request message
+// send mirrors the call to each mirror each yields (d.Mirrors.Each). The request message
 // is cloned before send returns, so the caller may reuse it; the reply is
 // decoded into a fresh message and discarded. Mirrors need a Router and
 // protobuf messages; without either they are dropped.
-func (m *mirrorer) send(ctx context.Context, d *route.Decision, mreq *match.Request, method string, req, reply any) {
+func (m *mirrorer) send(ctx context.Context, d *route.Decision, each func(func(route.Mirror)), mreq *match.Request, method string, req, reply any) {
 	r := m.cfg.router
 	if r == nil {
 		return
@@ -37,7 +37,7 @@ func (m *mirrorer) send(ctx context.Context, d *route.Decision, mreq *match.Requ
 	in, ok1 := req.(proto.Message)
 	out, ok2 := reply.(proto.Message)
 	if !ok1 || !ok2 {
-		d.Mirrors.Each(func(route.Mirror) { r.mirrorsDropped.Add(1) })
+		each(func(route.Mirror) { r.mirrorsDropped.Add(1) })
 		return
 	}
 	timeout := d.Timeout
@@ -48,7 +48,7 @@ func (m *mirrorer) send(ctx context.Context, d *route.Decision, mreq *match.Requ
 	authority := d.Authority
 	view := *mreq
 	var clone proto.Message
-	d.Mirrors.Each(func(mir route.Mirror) {
+	each(func(mir route.Mirror) {
 		select {
 		case m.slots <- struct{}{}:
 		default:
@@ -69,15 +69,15 @@ func (m *mirrorer) mirror(ctx context.Context, timeout time.Duration, r *Router,
 	defer func() { <-m.slots }()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	lease, err := r.pick.Pick(&mir.Target, view, nil)
+	addr, done, err := r.pick.pick(&mir.Target, view, nil)
 	if err != nil {
 		r.mirrorsDropped.Add(1)
 		return
 	}
-	conn, err := r.Conn(lease.Addr)
+	conn, err := r.Conn(addr)
 	if err != nil {
 		r.mirrorsDropped.Add(1)
-		lease.Release(result(outcome{err: err}))
+		done(result(outcome{err: err}))
 		return
 	}
 	var opts []grpc.CallOption
@@ -87,5 +87,5 @@ func (m *mirrorer) mirror(ctx context.Context, timeout time.Duration, r *Router,
 	var trailer metadata.MD
 	opts = append(opts, grpc.Trailer(&trailer))
 	err = conn.Invoke(ctx, method, req, reply, opts...)
-	lease.Release(result(classify(err, trailer != nil, ctx, context.Background())))
+	done(result(classify(err, trailer != nil, ctx, context.Background())))
 }

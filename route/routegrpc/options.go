@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/meshroute/meshroute/fault"
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/route"
 )
@@ -27,8 +28,9 @@ type config struct {
 	mirrorTimeout time.Duration
 	streamBuffer  int
 	sleep         func(context.Context, time.Duration) error
-	// decide replaces Table.Decide; tests hand-build decisions with it.
-	decide func(src route.TableSource, req *match.Request) route.Decision
+	// decide replaces Table.Decide when set; tests hand-build decisions
+	// with it.
+	decide func(req *match.Request) route.Decision
 }
 
 // Defaults of the client interceptors.
@@ -49,8 +51,7 @@ func newConfig(opts []Option) *config {
 		mirrorLimit:   DefaultMirrorLimit,
 		mirrorTimeout: DefaultMirrorTimeout,
 		streamBuffer:  DefaultStreamRetryBuffer,
-		sleep:         sleep,
-		decide:        decideOnTable,
+		sleep:         fault.Wait,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -58,10 +59,6 @@ func newConfig(opts []Option) *config {
 		}
 	}
 	return c
-}
-
-func decideOnTable(src route.TableSource, req *match.Request) route.Decision {
-	return src.Table().Decide(req)
 }
 
 // WithAuthority sets the authority client calls are routed by, instead of
@@ -114,9 +111,12 @@ func WithStreamRetryBuffer(n int) Option { return func(c *config) { c.streamBuff
 
 // withDecide replaces Table.Decide, for tests that hand-build decisions.
 func withDecide(f func(*match.Request) route.Decision) Option {
-	return func(c *config) {
-		c.decide = func(_ route.TableSource, req *match.Request) route.Decision { return f(req) }
-	}
+	return func(c *config) { c.decide = f }
+}
+
+// withSleep replaces the waits of faults and backoffs, for tests.
+func withSleep(f func(context.Context, time.Duration) error) Option {
+	return func(c *config) { c.sleep = f }
 }
 
 // globalRand draws from math/rand/v2's global generator, safe for
@@ -125,17 +125,21 @@ type globalRand struct{}
 
 func (globalRand) Uint64() uint64 { return rand.Uint64() }
 
-// sleep waits d or until ctx is done, returning ctx.Err() in that case.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
+// decide fills in the identity of req and decides on it. Calls through
+// function values make their arguments escape, so they get a copy of req,
+// made only when such a function is configured.
+func (c *config) decideOn(ctx context.Context, src route.TableSource, req *match.Request) route.Decision {
+	if c.identity == nil && c.decide == nil {
+		return src.Table().Decide(req)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	r := new(match.Request)
+	*r = *req
+	if c.identity != nil {
+		c.identity(ctx, r)
 	}
+	*req = *r
+	if c.decide != nil {
+		return c.decide(r)
+	}
+	return src.Table().Decide(r)
 }

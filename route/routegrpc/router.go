@@ -12,9 +12,21 @@ import (
 	"github.com/meshroute/meshroute/policy"
 )
 
-// picker is the one verb of policy.Runtime the router needs.
+// picker is the one verb of policy.Runtime the router needs: pick an
+// endpoint for a try and learn the try's result through done.
 type picker interface {
-	Pick(t *policy.Target, req *match.Request, avoid []string) (policy.Lease, error)
+	pick(t *policy.Target, req *match.Request, avoid []string) (addr string, done func(policy.Result), err error)
+}
+
+// runtimePicker picks through a policy.Runtime.
+type runtimePicker struct{ rt *policy.Runtime }
+
+func (p runtimePicker) pick(t *policy.Target, req *match.Request, avoid []string) (string, func(policy.Result), error) {
+	lease, err := p.rt.Pick(t, req, avoid)
+	if err != nil {
+		return "", nil, err
+	}
+	return lease.Addr, lease.Release, nil
 }
 
 // Router is the connection set of the client interceptors: it picks the
@@ -41,7 +53,7 @@ var ErrRouterClosed = errors.New("routegrpc: router is closed")
 // transport credentials (as a sidecar's upstream without mTLS); opts must
 // not add the routing interceptors again.
 func NewRouter(rt *policy.Runtime, opts ...grpc.DialOption) *Router {
-	return newRouter(rt, opts)
+	return newRouter(runtimePicker{rt}, opts)
 }
 
 func newRouter(p picker, opts []grpc.DialOption) *Router {

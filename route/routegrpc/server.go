@@ -61,10 +61,7 @@ func (s *server) decide(ctx context.Context, method string) (context.Context, *r
 			req.SourceIP = ap.Addr().Unmap()
 		}
 	}
-	if s.cfg.identity != nil {
-		s.cfg.identity(ctx, &req)
-	}
-	d := s.cfg.decide(s.src, &req)
+	d := s.cfg.decideOn(ctx, s.src, &req)
 	if err := actionError(&d); err != nil {
 		return ctx, &d, err
 	}

@@ -14,29 +14,6 @@ import (
 	"github.com/meshroute/meshroute/route"
 )
 
-// CodeForHTTPStatus maps an HTTP status to the gRPC code a client sees
-// when a proxy answers a gRPC call with it, per gRPC's "HTTP to gRPC Status
-// Code Mapping" (and Envoy's Grpc::Utility::httpToGrpcStatus): 400 ⇒
-// Internal, 401 ⇒ Unauthenticated, 403 ⇒ PermissionDenied, 404 ⇒
-// Unimplemented, 429, 502, 503 and 504 ⇒ Unavailable, anything else ⇒
-// Unknown.
-func CodeForHTTPStatus(httpStatus int) codes.Code {
-	switch httpStatus {
-	case http.StatusBadRequest:
-		return codes.Internal
-	case http.StatusUnauthorized:
-		return codes.Unauthenticated
-	case http.StatusForbidden:
-		return codes.PermissionDenied
-	case http.StatusNotFound:
-		return codes.Unimplemented
-	case http.StatusTooManyRequests, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return codes.Unavailable
-	}
-	return codes.Unknown
-}
-
 // httpStatusForCode is Envoy's Grpc::Utility::grpcToHttpStatus, used to
 // report a gRPC outcome to outlier detection the way Envoy's router does.
 func httpStatusForCode(c codes.Code) int {
@@ -65,17 +42,6 @@ func httpStatusForCode(c codes.Code) int {
 	return http.StatusInternalServerError // Unknown, Internal, DataLoss
 }
 
-// abortError is the status an injected abort answers with: grpcStatus as
-// given, or httpStatus mapped by CodeForHTTPStatus; the message is Envoy's
-// fault filter body.
-func abortError(a fault.Abort) error {
-	code := CodeForHTTPStatus(a.HTTPStatus)
-	if a.GRPC {
-		code = a.GRPCStatus
-	}
-	return status.Error(code, "fault filter abort")
-}
-
 // faultError injects d's fault: it waits out a selected delay (returning
 // the context's status if the context ends first) and returns the abort's
 // status if the abort was selected, nil otherwise.
@@ -86,7 +52,7 @@ func faultError(ctx context.Context, c *config, d *route.Decision) error {
 		}
 	}
 	if a, ok := d.Fault.AbortWith(); ok {
-		return abortError(a)
+		return fault.GRPCError(a)
 	}
 	return nil
 }
@@ -104,12 +70,12 @@ func actionError(d *route.Decision) error {
 		if code == 0 {
 			code = http.StatusServiceUnavailable
 		}
-		return status.Error(CodeForHTTPStatus(code), reasonOr(d, "route unavailable ("+strconv.Itoa(code)+")"))
+		return status.Error(fault.HTTPToGRPCCode(code), reasonOr(d, "route unavailable ("+strconv.Itoa(code)+")"))
 	case route.ActionRedirect:
-		return status.Error(CodeForHTTPStatus(d.Redirect.Code),
+		return status.Error(fault.HTTPToGRPCCode(d.Redirect.Code),
 			"route answers with a redirect ("+strconv.Itoa(d.Redirect.Code)+") to "+d.Redirect.Location)
 	case route.ActionDirectResponse:
-		return status.Error(CodeForHTTPStatus(d.DirectResponse.Status),
+		return status.Error(fault.HTTPToGRPCCode(d.DirectResponse.Status),
 			"route answers with a direct response ("+strconv.Itoa(d.DirectResponse.Status)+")")
 	}
 	return status.Error(codes.Internal, "unknown routing action "+d.Action.String())

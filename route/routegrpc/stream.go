@@ -63,8 +63,8 @@ type attempt struct {
 	cs      grpc.ClientStream
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	timer   *time.Timer // per-try timeout, stopped when the stream commits
-	lease   policy.Lease
+	timer   *time.Timer         // per-try timeout, stopped when the stream commits
+	done    func(policy.Result) // nil without a Router
 	addr    string
 	release sync.Once
 }
@@ -72,7 +72,9 @@ type attempt struct {
 func (a *attempt) finish(o outcome) {
 	a.release.Do(func() {
 		a.stopTimer()
-		a.lease.Release(result(o))
+		if a.done != nil {
+			a.done(result(o))
+		}
 		a.cancel(nil)
 	})
 }
@@ -180,13 +182,12 @@ func (s *retryStream) newAttempt() (*attempt, outcome) {
 		}
 		a.cs, err = s.streamer(tctx, s.desc, s.cc, s.method, opts...)
 	} else {
-		a.lease, err = r.pick.Pick(&s.d.Target, &s.req, s.avoid)
+		a.addr, a.done, err = r.pick.pick(&s.d.Target, &s.req, s.avoid)
 		if err != nil {
 			o := outcome{err: pickError(err, &s.d), final: true}
 			a.finish(o)
 			return nil, o
 		}
-		a.addr = a.lease.Addr
 		var conn *grpc.ClientConn
 		conn, err = r.Conn(a.addr)
 		if err != nil {
