@@ -34,6 +34,7 @@ type cluster struct {
 	mu        sync.Mutex                   // guards rebuilds and outlier ejection state
 	state     atomic.Pointer[clusterState] // endpoints of the current Service
 	nextSweep atomic.Int64                 // unix nanos of the next outlier sweep
+	ringK     uint64                       // ring points per unit of weight (c.mu)
 
 	passthrough endpointState // shared state for PASSTHROUGH leases
 

@@ -43,6 +43,9 @@ func (c *cluster) buildHostSet(st *clusterState) *hostSet {
 	if len(healthy) == 0 {
 		return hs
 	}
+	if c.cfg.lb == lbRingHash {
+		c.updateRingK(st.hosts)
+	}
 	if c.localityEnabled() {
 		byPrio := map[int][]*endpointState{}
 		var prios []int
@@ -76,7 +79,7 @@ func (c *cluster) newBalancer(hosts []*endpointState) balancer {
 	case lbRandom:
 		return newRandom(hosts)
 	case lbRingHash:
-		return newRingHash(hosts, c.cfg.ringSize)
+		return newRingHash(hosts, c.ringK)
 	case lbMaglev:
 		return newMaglev(hosts, c.cfg.tableSize)
 	default:
@@ -99,8 +102,38 @@ func (hs *hostSet) pick(c *cluster, req *match.Request, avoid []string, l *Lease
 	}
 	rnd := c.rt.rnd
 	e := t.lb.pick(h, hashed, rnd)
-	for i := 0; i < previousHostsAttempts && len(avoid) > 0 && len(t.hosts) > 1 && slices.Contains(avoid, e.addr); i++ {
+	if len(avoid) == 0 || len(t.hosts) == 1 || !slices.Contains(avoid, e.addr) {
+		return e
+	}
+	for i := 0; i < previousHostsAttempts; i++ {
 		e = t.lb.pick(rnd(), hashed, rnd)
+		if !slices.Contains(avoid, e.addr) {
+			return e
+		}
+	}
+	// Envoy gives up here; we look for any host not tried yet.
+	start := int(rnd() % uint64(len(t.hosts)))
+	for i := range t.hosts {
+		if h := t.hosts[(start+i)%len(t.hosts)]; !slices.Contains(avoid, h.addr) {
+			return h
+		}
 	}
 	return e
+}
+
+// updateRingK chooses the ring points per unit of weight. It keeps the
+// previous value while the ring stays between minimumRingSize and four
+// times it, so that a host leaving (or being ejected) moves only its own
+// keys; Envoy re-spreads a ring of fixed size instead, which moves more.
+// A new value aims at twice minimumRingSize. Called with c.mu held.
+func (c *cluster) updateRingK(hosts []*endpointState) {
+	var w uint64
+	for _, h := range hosts {
+		w += h.weight
+	}
+	minSize := uint64(c.cfg.ringSize)
+	if k := c.ringK; k > 0 && k*w >= minSize && k*w <= 4*minSize && k*w <= maxRingSize {
+		return
+	}
+	c.ringK = max(1, min((2*minSize+w-1)/w, maxRingSize/max(w, 1)))
 }

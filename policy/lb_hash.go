@@ -181,27 +181,23 @@ func (c *cluster) cookie(v string) *http.Cookie {
 	return ck
 }
 
-// ringHash is Envoy's ketama-style ring: each host owns a number of
-// points proportional to its weight (at least minimumRingSize in all);
-// a key goes to the first point at or after its hash.
+// ringHash is Envoy's ketama-style ring: each host owns k points per unit
+// of weight (k chosen by updateRingK so the ring has at least
+// minimumRingSize points); a key goes to the first point at or after its
+// hash.
 type ringHash struct {
 	points []uint64
 	owners []*endpointState
 }
 
-func newRingHash(hosts []*endpointState, minSize int) *ringHash {
-	var total uint64
-	for _, h := range hosts {
-		total += h.weight
-	}
-	size := max(minSize, len(hosts))
+func newRingHash(hosts []*endpointState, k uint64) *ringHash {
 	type point struct {
 		h uint64
 		e *endpointState
 	}
-	pts := make([]point, 0, size+len(hosts))
+	var pts []point
 	for _, e := range hosts {
-		n := max(int(uint64(size)*e.weight/total), 1)
+		n := int(max(k*e.weight, 1))
 		for i := 0; i < n; i++ {
 			pts = append(pts, point{mix(hashString(fnvOffset, e.addr+"_"+strconv.Itoa(i))), e})
 		}
