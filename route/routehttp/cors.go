@@ -24,9 +24,9 @@ const (
 type corsStep uint8
 
 const (
-	corsNone      corsStep = iota // not a CORS request, or origin not allowed: untouched
-	corsAnswered                  // preflight answered locally
-	corsDecorate                  // actual request from an allowed origin: add headers to the response
+	corsNone     corsStep = iota // not a CORS request, or origin not allowed: untouched
+	corsAnswered                 // preflight answered locally
+	corsDecorate                 // actual request from an allowed origin: add headers to the response
 )
 
 // applyCORS runs Envoy's CORS filter for policy c: it answers preflights
