@@ -89,6 +89,13 @@ func (w *schemaWalker) message(md protoreflect.MessageDescriptor, v any, path st
 		if fd == nil {
 			fd = fields.ByName(protoreflect.Name(k))
 		}
+		if fd == nil && isReserved(md, k) {
+			// A field Istio removed: kubectl's schema pruning drops it
+			// silently; say so, and drop it too.
+			w.warnf("removed-field", fp, "was removed from Istio's API and is ignored")
+			delete(m, k)
+			continue
+		}
 		if fd == nil {
 			w.unknownField(md, k, fp)
 			continue
@@ -321,13 +328,25 @@ func formatProtoDuration(d time.Duration) string {
 	return sign + s + "s"
 }
 
+// isReserved reports whether key (in JSON or proto spelling) is a field
+// name md reserves: a field Istio removed.
+func isReserved(md protoreflect.MessageDescriptor, key string) bool {
+	var snake strings.Builder
+	for i, c := range key {
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				snake.WriteByte('_')
+			}
+			c += 'a' - 'A'
+		}
+		snake.WriteRune(c)
+	}
+	return md.ReservedNames().Has(protoreflect.Name(key)) || md.ReservedNames().Has(protoreflect.Name(snake.String()))
+}
+
 // unknownField reports a key that is not a field of md, suggesting the
 // closest field name.
 func (w *schemaWalker) unknownField(md protoreflect.MessageDescriptor, key, path string) {
-	if md.ReservedNames().Has(protoreflect.Name(key)) {
-		w.errorf("unknown-field", path, "", "was removed from Istio's %s API", md.Name())
-		return
-	}
 	fields := md.Fields()
 	names := make([]string, fields.Len())
 	for i := range names {

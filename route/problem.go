@@ -16,12 +16,19 @@ const (
 	// SeverityWarning marks a problem Istio accepts but that likely does not
 	// do what was meant, or behaves differently between semantics profiles.
 	SeverityWarning
+	// SeverityInfo marks a note, not a mistake: behaviour worth knowing,
+	// such as a default that differs between semantics profiles. Neither
+	// Errors nor Warnings returns it.
+	SeverityInfo
 )
 
-// String returns "error" or "warning".
+// String returns "error", "warning" or "info".
 func (s Severity) String() string {
-	if s == SeverityWarning {
+	switch s {
+	case SeverityWarning:
 		return "warning"
+	case SeverityInfo:
+		return "info"
 	}
 	return "error"
 }

@@ -1,0 +1,293 @@
+package route
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/internal/host"
+)
+
+// Validate checks cfg the way Istio's validating webhook (istioctl
+// validate) checks each object, and adds meshroute's warnings about
+// configurations that load but cause outages or surprises: routes to
+// subsets no DestinationRule defines, unreachable rules, weights not adding
+// to 100, VirtualServices fighting over a host, header matches that do not
+// do what they seem to, "//" from prefix rewrites, unknown gateways, and
+// behaviours that differ between the seeds' semantics and today's Istio.
+//
+// The result starts with cfg.Warnings (found while loading), then the
+// problems of each object in the order of cfg, then the problems that
+// involve several objects. Errors are the rules Istio enforces (Compile
+// refuses them); warnings are accepted. Every Problem has a stable Code.
+// Validate never modifies cfg; a nil cfg is valid.
+func Validate(cfg *Config) Problems {
+	if cfg == nil {
+		return nil
+	}
+	v := &validator{}
+	v.out = append(v.out, cfg.Warnings...)
+	for _, vs := range cfg.VirtualServices {
+		if vs != nil {
+			v.virtualService(vs)
+		}
+	}
+	for _, dr := range cfg.DestinationRules {
+		if dr != nil {
+			v.destinationRule(dr)
+		}
+	}
+	for _, se := range cfg.ServiceEntries {
+		if se != nil {
+			v.serviceEntry(se)
+		}
+	}
+	for _, gw := range cfg.Gateways {
+		if gw != nil {
+			v.gateway(gw)
+		}
+	}
+	for _, we := range cfg.WorkloadEntries {
+		if we != nil {
+			v.workloadEntryObject(we)
+		}
+	}
+	v.crossObject(cfg)
+	return v.out
+}
+
+// validator collects problems about the object it is looking at.
+type validator struct {
+	out Problems
+	src Source
+	ref ObjectRef
+}
+
+// object sets the object the next problems are about.
+func (v *validator) object(m *Meta, kind string) {
+	v.src, v.ref = m.Source, m.Ref(kind)
+}
+
+func (v *validator) add(sev Severity, code, field, value, rule string) {
+	v.out = append(v.out, &Problem{
+		Severity: sev, Source: v.src, Object: v.ref, Field: field, Value: value, Rule: rule, Code: code,
+	})
+}
+
+// errf records an error: Istio rejects the object.
+func (v *validator) errf(code, field, value, format string, args ...any) {
+	v.add(SeverityError, code, field, value, fmt.Sprintf(format, args...))
+}
+
+// warnf records a warning: accepted, but likely not what was meant.
+func (v *validator) warnf(code, field, value, format string, args ...any) {
+	v.add(SeverityWarning, code, field, value, fmt.Sprintf(format, args...))
+}
+
+// q quotes a string value for a message.
+func q(s string) string { return strconv.Quote(s) }
+
+// num formats a number value for a message.
+func num[T int | int32 | int64 | uint32 | uint64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+// float formats a float value for a message.
+func float(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// idx appends a list index to a field path.
+func idx(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// sortedKeys returns the keys of m in order, so problems come out in a
+// stable order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// metaName checks metadata.name: present and a DNS-1123 subdomain
+// (Kubernetes object names); Gateways need a label (no dots).
+func (v *validator) metaName(m *Meta, kind string) {
+	switch {
+	case m.Name == "":
+		v.errf("name-required", "metadata.name", "", "is required")
+	case kind == KindGateway && !host.IsDNS1123Label(m.Name):
+		v.errf("name", "metadata.name", q(m.Name), "is not a valid Gateway name: a DNS-1123 label (letters, digits, '-'; no dots)")
+	case !host.IsDNS1123Subdomain(m.Name):
+		v.errf("name", "metadata.name", q(m.Name), "is not a valid object name: lower-case letters, digits, '-' and '.'")
+	}
+	if m.Namespace != "" && !host.IsLowerDNS1123Label(m.Namespace) {
+		v.errf("namespace", "metadata.namespace", q(m.Namespace), "is not a valid namespace name: a lower-case DNS-1123 label")
+	}
+}
+
+// duration checks a duration field: at least 1ms, whole milliseconds.
+func (v *validator) duration(field string, d *durationpb.Duration) {
+	if d == nil {
+		return
+	}
+	if err := d.CheckValid(); err != nil {
+		v.errf("duration", field, "", "is not a valid duration: %v", err)
+		return
+	}
+	dur := d.AsDuration()
+	switch {
+	case dur < time.Millisecond:
+		v.errf("duration", field, dur.String(), "is too short: durations must be at least 1ms")
+	case dur%time.Millisecond != 0:
+		v.errf("duration", field, dur.String(), "has sub-millisecond precision, which Istio does not support")
+	}
+}
+
+// port checks a port number is in 1..65535.
+func (v *validator) port(field string, n uint32) {
+	if n < 1 || n > 65535 {
+		v.errf("port", field, num(n), "is out of range [1, 65535]")
+	}
+}
+
+// percentage checks a Percent: 0, or within [0.0001, 100].
+func (v *validator) percentage(field string, p *networking.Percent) {
+	if p == nil {
+		return
+	}
+	if p.Value < 0 || p.Value > 100 || (p.Value > 0 && p.Value < 0.0001) {
+		v.errf("percentage", field+".value", float(p.Value), "is out of range: a percentage is 0 or within [0.0001, 100]")
+	}
+}
+
+// intPercent checks an integer percentage in 0..100.
+func (v *validator) intPercent(field string, n int32) {
+	if n < 0 || n > 100 {
+		v.errf("percentage", field, num(n), "is out of range [0, 100]")
+	}
+}
+
+var (
+	labelKey   = regexp.MustCompile(`^([a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)*/)?((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$`)
+	labelValue = regexp.MustCompile(`^((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`)
+)
+
+// labels checks Kubernetes label keys ("[prefix/]name") and values.
+func (v *validator) labels(field string, m map[string]string) {
+	for _, k := range sortedKeys(m) {
+		kf := mapKeyPath(field, k)
+		if g := labelKey.FindStringSubmatch(k); g == nil || len(g[1]) > 254 || len(g[2]) > 63 {
+			v.errf("label", kf, "", "is not a valid label key: [DNS prefix/]name, the name at most 63 letters, digits, '-', '_' or '.'")
+		}
+		if !labelValue.MatchString(m[k]) {
+			v.errf("label", kf, q(m[k]), "is not a valid label value: letters, digits, '-', '_' or '.', starting and ending with a letter or digit")
+		}
+	}
+}
+
+// exportTo checks an exportTo list: no duplicates ("." counts as the
+// object's namespace), "*" alone, valid namespace names; "~" (no one) only
+// for ServiceEntries and only alone; a DestinationRule with a workload
+// selector may export only to its own namespace.
+func (v *validator) exportTo(field, ns string, list []string, isServiceEntry, drWithSelector bool) {
+	seen := map[string]bool{}
+	for i, e := range list {
+		f := idx(field, i)
+		key := e
+		if e == "." {
+			key = ns
+		}
+		switch {
+		case seen[key] && key != e:
+			v.errf("export-to", f, q(e), "duplicates the object's own namespace %q", ns)
+			continue
+		case seen[key]:
+			v.errf("export-to", f, q(e), "is listed twice")
+			continue
+		case e == "~" && isServiceEntry, e == "*":
+		case e == "~":
+			v.errf("export-to", f, q(e), `("~", visible to no one) is allowed only on ServiceEntries`)
+			continue
+		case !host.IsDNS1123Label(key):
+			v.errf("export-to", f, q(e), `is not a namespace name, "." or "*"`)
+			continue
+		}
+		seen[key] = true
+	}
+	if drWithSelector && len(seen) > 0 {
+		if !seen[ns] {
+			v.errf("export-to", field, "", "a DestinationRule with a workloadSelector cannot be exported beyond its own namespace %q", ns)
+		} else if len(seen) > 1 {
+			v.errf("export-to", field, "", "a DestinationRule with a workloadSelector may list only its own namespace")
+		}
+	}
+	if seen["*"] && len(list) > 1 {
+		v.errf("export-to", field, "", `"*" (all namespaces) cannot be combined with other entries`)
+	}
+	if seen["~"] && len(list) > 1 {
+		v.errf("export-to", field, "", `"~" (no one) cannot be combined with other entries`)
+	}
+}
+
+// hostName checks a host that may start with a wildcard; IP addresses are
+// accepted when allowIP.
+func (v *validator) hostName(code, field, h string, allowIP bool) bool {
+	if err := host.ValidateWildcardDomain(h); err != nil {
+		if allowIP && host.IsIP(h) {
+			return true
+		}
+		v.errf(code, field, q(h), "%v", err)
+		return false
+	}
+	return true
+}
+
+// regex checks a regular expression: at most 1024 characters, valid RE2.
+func (v *validator) regex(code, field, re string) {
+	if re == "" {
+		v.errf(code, field, "", "must not be empty")
+		return
+	}
+	if len(re) > 1024 {
+		v.errf(code, field, "", "is %d characters long; Istio accepts at most 1024", len(re))
+		return
+	}
+	if _, err := regexp.Compile(re); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "error parsing regexp") {
+			msg = msg[i+2:]
+		}
+		v.errf(code, field, q(re), "is not a valid RE2 regular expression (%s); RE2 has no lookarounds or backreferences", msg)
+	}
+}
+
+// gatewayNames checks gateway references: "mesh", "name", "ns/name", or
+// the legacy "name.ns.svc.cluster.local" (warned).
+func (v *validator) gatewayNames(field string, names []string) {
+	for i, g := range names {
+		f := idx(field, i)
+		ns, name, slash := strings.Cut(g, "/")
+		if !slash {
+			if strings.Contains(g, ".") {
+				parts := strings.Split(g, ".")
+				v.warnf("gateway-legacy-name", f, q(g), "uses the legacy gateway name format; write %q", parts[1]+"/"+parts[0])
+			}
+			if err := host.ValidateFQDN(g); err != nil {
+				v.errf("gateway-name", f, q(g), "is not a valid gateway name: %v", err)
+			}
+			continue
+		}
+		switch {
+		case ns == "" || name == "":
+			v.errf("gateway-name", f, q(g), `must be "namespace/name" with both parts set`)
+		case !host.IsDNS1123Label(ns):
+			v.errf("gateway-name", f, q(g), "has an invalid namespace %q", ns)
+		case !host.IsDNS1123Label(name):
+			v.errf("gateway-name", f, q(g), "has an invalid gateway name %q", name)
+		}
+	}
+}

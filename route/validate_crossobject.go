@@ -1,0 +1,235 @@
+package route
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/internal/host"
+)
+
+// crossObject adds the warnings that need several objects: routes to
+// subsets no DestinationRule defines, references to Gateways that are not
+// defined, several VirtualServices claiming one host on the mesh, and
+// delegates that do not exist.
+func (v *validator) crossObject(cfg *Config) {
+	gateways := map[string]bool{}
+	for _, gw := range cfg.Gateways {
+		if gw != nil {
+			gateways[gw.Namespace+"/"+gw.Name] = true
+		}
+	}
+	delegates := map[string]bool{}
+	for _, vs := range cfg.VirtualServices {
+		if vs != nil && vs.Spec != nil && len(vs.Spec.Hosts) == 0 {
+			delegates[vs.Namespace+"/"+vs.Name] = true
+		}
+	}
+	for _, vs := range cfg.VirtualServices {
+		if vs == nil || vs.Spec == nil {
+			continue
+		}
+		v.object(&vs.Meta, KindVirtualService)
+		v.subsetRefs(cfg, vs)
+		v.gatewayRefs(gateways, vs)
+		for i, r := range vs.Spec.Http {
+			if d := r.GetDelegate(); d != nil {
+				ns := d.Namespace
+				if ns == "" {
+					ns = vs.Namespace
+				}
+				if !delegates[ns+"/"+d.Name] {
+					v.warnf("delegate-undefined", idx("spec.http", i)+".delegate", q(ns+"/"+d.Name),
+						"names no VirtualService without hosts in this configuration; Istio drops this route")
+				}
+			}
+		}
+	}
+	v.hostConflicts(cfg.VirtualServices)
+	v.duplicates(cfg)
+}
+
+// duplicates warns about objects defined twice (same kind, namespace and
+// name): applying both keeps only the last.
+func (v *validator) duplicates(cfg *Config) {
+	seen := map[ObjectRef]Source{}
+	check := func(m *Meta, kind string) {
+		ref := m.Ref(kind)
+		if first, dup := seen[ref]; dup {
+			v.object(m, kind)
+			where := "earlier"
+			if first.File != "" {
+				where = first.File
+				if first.Doc > 0 {
+					where += " doc " + num(first.Doc)
+				}
+			}
+			v.warnf("duplicate-object", "metadata.name", q(m.Name),
+				"is defined twice (also in %s); kubectl apply keeps only the last one, and meshroute would load both", where)
+			return
+		}
+		seen[ref] = m.Source
+	}
+	for _, o := range cfg.VirtualServices {
+		if o != nil {
+			check(&o.Meta, KindVirtualService)
+		}
+	}
+	for _, o := range cfg.DestinationRules {
+		if o != nil {
+			check(&o.Meta, KindDestinationRule)
+		}
+	}
+	for _, o := range cfg.ServiceEntries {
+		if o != nil {
+			check(&o.Meta, KindServiceEntry)
+		}
+	}
+	for _, o := range cfg.Gateways {
+		if o != nil {
+			check(&o.Meta, KindGateway)
+		}
+	}
+	for _, o := range cfg.WorkloadEntries {
+		if o != nil {
+			check(&o.Meta, KindWorkloadEntry)
+		}
+	}
+}
+
+// subsetRefs warns about destinations naming a subset that no
+// DestinationRule for the host defines: Envoy has no such cluster, so every
+// request routed there fails with 503.
+func (v *validator) subsetRefs(cfg *Config, vs *VirtualService) {
+	check := func(f string, d *networking.Destination) {
+		if d == nil || d.Subset == "" || d.Host == "" {
+			return
+		}
+		fqdn := host.Expand(d.Host, vs.Namespace, host.DefaultDomain)
+		var found []*DestinationRule
+		for _, dr := range cfg.DestinationRules {
+			if dr == nil || dr.Spec == nil {
+				continue
+			}
+			if host.SubsetOf(fqdn, host.Expand(dr.Spec.Host, dr.Namespace, host.DefaultDomain)) {
+				found = append(found, dr)
+			}
+		}
+		var names []string
+		for _, dr := range found {
+			for _, s := range dr.Spec.Subsets {
+				if s.GetName() == d.Subset {
+					return
+				}
+				names = append(names, s.GetName())
+			}
+		}
+		if len(found) == 0 {
+			v.warnf("subset-undefined", f+".subset", q(d.Subset),
+				"is not defined: no DestinationRule for host %q, so every request routed here fails with 503 (no cluster); add a DestinationRule with this subset", fqdn)
+			return
+		}
+		v.warnf("subset-undefined", f+".subset", q(d.Subset),
+			"is not defined by DestinationRule %s (its subsets: %s), so every request routed here fails with 503 (no cluster)",
+			found[0].Ref(KindDestinationRule).Namespace+"/"+found[0].Name, strings.Join(names, ", "))
+	}
+	s := vs.Spec
+	for i, r := range s.Http {
+		f := idx("spec.http", i)
+		for j, d := range r.GetRoute() {
+			check(idx(f+".route", j)+".destination", d.GetDestination())
+		}
+		check(f+".mirror", r.GetMirror())
+		for j, m := range r.GetMirrors() {
+			check(idx(f+".mirrors", j)+".destination", m.GetDestination())
+		}
+	}
+	for i, r := range s.Tcp {
+		for j, d := range r.GetRoute() {
+			check(idx(idx("spec.tcp", i)+".route", j)+".destination", d.GetDestination())
+		}
+	}
+	for i, r := range s.Tls {
+		for j, d := range r.GetRoute() {
+			check(idx(idx("spec.tls", i)+".route", j)+".destination", d.GetDestination())
+		}
+	}
+}
+
+// gatewayKey resolves a gateway reference of a VirtualService in namespace
+// ns to "namespace/name".
+func gatewayKey(ref, ns string) string {
+	if gns, name, ok := strings.Cut(ref, "/"); ok {
+		if gns == "." {
+			gns = ns
+		}
+		return gns + "/" + name
+	}
+	if name, rest, ok := strings.Cut(ref, "."); ok { // legacy name.namespace[.svc...]
+		gns, _, _ := strings.Cut(rest, ".")
+		return gns + "/" + name
+	}
+	return ns + "/" + ref
+}
+
+// gatewayRefs warns about gateways a VirtualService binds to that no
+// Gateway object in the configuration defines: its routes serve nothing
+// there.
+func (v *validator) gatewayRefs(defined map[string]bool, vs *VirtualService) {
+	check := func(f, ref string) {
+		if ref == meshGateway || defined[gatewayKey(ref, vs.Namespace)] {
+			return
+		}
+		v.warnf("gateway-undefined", f, q(ref),
+			"names Gateway %s, which this configuration does not define; these routes apply to no gateway until it exists", gatewayKey(ref, vs.Namespace))
+	}
+	for i, g := range vs.Spec.Gateways {
+		check(idx("spec.gateways", i), g)
+	}
+	for i, r := range vs.Spec.Http {
+		for j, m := range r.GetMatch() {
+			for k, g := range m.GetGateways() {
+				check(idx(idx(idx("spec.http", i)+".match", j)+".gateways", k), g)
+			}
+		}
+	}
+}
+
+// hostConflicts warns when several VirtualServices applying to the mesh
+// claim the same host: sidecars use only the oldest (ties by name, then
+// namespace) and ignore the others for that host.
+func (v *validator) hostConflicts(all []*VirtualService) {
+	var mesh []*VirtualService
+	for _, vs := range all {
+		if vs != nil && vs.Spec != nil && len(vs.Spec.Hosts) > 0 &&
+			(len(vs.Spec.Gateways) == 0 || slices.Contains(vs.Spec.Gateways, meshGateway)) {
+			mesh = append(mesh, vs)
+		}
+	}
+	sort.SliceStable(mesh, func(i, j int) bool {
+		a, b := mesh[i], mesh[j]
+		if !a.CreationTimestamp.Equal(b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(b.CreationTimestamp)
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Namespace < b.Namespace
+	})
+	owner := map[string]*VirtualService{}
+	for _, vs := range mesh {
+		v.object(&vs.Meta, KindVirtualService)
+		for i, h := range vs.Spec.Hosts {
+			fqdn := host.Expand(h, vs.Namespace, host.DefaultDomain)
+			if first, taken := owner[fqdn]; taken && first != vs && first.Ref(KindVirtualService) != vs.Ref(KindVirtualService) {
+				v.warnf("host-conflict", idx("spec.hosts", i), q(h),
+					"is also claimed by %s, which is older (or sorts first); on sidecars only that one's routes serve %s and this VirtualService's are ignored; merge them or use delegates",
+					first.Ref(KindVirtualService), fqdn)
+				continue
+			}
+			owner[fqdn] = vs
+		}
+	}
+}

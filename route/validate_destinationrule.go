@@ -1,0 +1,353 @@
+package route
+
+import (
+	"math"
+	"strings"
+
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/internal/host"
+)
+
+// destinationRule applies Istio's DestinationRule rules
+// (destinationrule.md).
+func (v *validator) destinationRule(dr *DestinationRule) {
+	v.object(&dr.Meta, KindDestinationRule)
+	v.metaName(&dr.Meta, KindDestinationRule)
+	s := dr.Spec
+	if s == nil {
+		v.errf("spec-required", "spec", "", "is required")
+		return
+	}
+	v.hostName("host", "spec.host", s.Host, false)
+	v.trafficPolicy("spec.trafficPolicy", s.TrafficPolicy)
+	names := map[string]bool{}
+	for i, ss := range s.Subsets {
+		f := idx("spec.subsets", i)
+		if ss == nil {
+			v.errf("null", f, "", "must not be null")
+			continue
+		}
+		if names[ss.Name] {
+			v.errf("subset-duplicate", f+".name", q(ss.Name), "is already the name of an earlier subset")
+		}
+		names[ss.Name] = true
+		switch {
+		case ss.Name == "":
+			v.errf("subset-name", f+".name", "", "is required")
+		case !host.IsDNS1123Label(ss.Name):
+			v.errf("subset-name", f+".name", q(ss.Name), "is not a valid subset name: a DNS-1123 label")
+		}
+		v.labels(f+".labels", ss.Labels)
+		v.trafficPolicy(f+".trafficPolicy", ss.TrafficPolicy)
+	}
+	v.exportTo("spec.exportTo", dr.Namespace, s.ExportTo, false, s.WorkloadSelector != nil)
+	if ws := s.WorkloadSelector; ws != nil {
+		v.selector("spec.workloadSelector.matchLabels", ws.MatchLabels)
+	}
+}
+
+// selector checks workload selector labels: no empty keys, no wildcards.
+func (v *validator) selector(f string, labels map[string]string) {
+	for _, k := range sortedKeys(labels) {
+		if k == "" {
+			v.errf("selector", f, "", "has an empty label key")
+		}
+		if strings.Contains(k, "*") || strings.Contains(labels[k], "*") {
+			v.errf("selector", mapKeyPath(f, k), q(labels[k]), "has a wildcard, which selectors do not support")
+		}
+	}
+}
+
+// trafficPolicy checks a TrafficPolicy (top level or subset).
+func (v *validator) trafficPolicy(f string, p *networking.TrafficPolicy) {
+	if p == nil {
+		return
+	}
+	if p.OutlierDetection == nil && p.ConnectionPool == nil && p.LoadBalancer == nil && p.Tls == nil &&
+		p.PortLevelSettings == nil && p.Tunnel == nil && p.ProxyProtocol == nil && p.RetryBudget == nil {
+		v.errf("traffic-policy-empty", f, "", "must set at least one field")
+		return
+	}
+	if p.Tunnel != nil && p.ProxyProtocol != nil {
+		v.errf("traffic-policy-conflict", f, "", "cannot set both tunnel and proxyProtocol")
+		return
+	}
+	v.outlier(f+".outlierDetection", p.OutlierDetection)
+	v.connectionPool(f+".connectionPool", p.ConnectionPool)
+	v.loadBalancer(f+".loadBalancer", p.LoadBalancer, p.OutlierDetection)
+	v.clientTLS(f+".tls", p.Tls)
+	for i, pl := range p.PortLevelSettings {
+		pf := idx(f+".portLevelSettings", i)
+		if pl == nil {
+			v.errf("null", pf, "", "must not be null")
+			continue
+		}
+		if pl.Port == nil {
+			v.errf("port", pf+".port", "", "is required")
+		}
+		if pl.OutlierDetection == nil && pl.ConnectionPool == nil && pl.LoadBalancer == nil && pl.Tls == nil {
+			v.errf("traffic-policy-empty", pf, "", "must set at least one of loadBalancer, connectionPool, outlierDetection, tls")
+			continue
+		}
+		v.outlier(pf+".outlierDetection", pl.OutlierDetection)
+		v.connectionPool(pf+".connectionPool", pl.ConnectionPool)
+		v.loadBalancer(pf+".loadBalancer", pl.LoadBalancer, pl.OutlierDetection)
+		v.clientTLS(pf+".tls", pl.Tls)
+	}
+	if t := p.Tunnel; t != nil {
+		if t.Protocol != "" && t.Protocol != "CONNECT" && t.Protocol != "POST" {
+			v.errf("tunnel", f+".tunnel.protocol", q(t.Protocol), `must be "CONNECT" or "POST"`)
+		}
+		if host.ValidateFQDN(t.TargetHost) != nil && !host.IsIP(t.TargetHost) {
+			v.errf("tunnel", f+".tunnel.targetHost", q(t.TargetHost), "must be a host name or an IP address")
+		}
+		v.port(f+".tunnel.targetPort", t.TargetPort)
+	}
+	if pp := p.ProxyProtocol; pp != nil && pp.Version != 0 && pp.Version != 1 {
+		v.errf("proxy-protocol", f+".proxyProtocol.version", num(int32(pp.Version)), "is not V1 or V2")
+	}
+}
+
+// outlier checks OutlierDetection.
+func (v *validator) outlier(f string, o *networking.OutlierDetection) {
+	if o == nil {
+		return
+	}
+	v.duration(f+".baseEjectionTime", o.BaseEjectionTime)
+	v.duration(f+".interval", o.Interval)
+	if o.ConsecutiveErrors != 0 {
+		v.warnf("deprecated-field", f+".consecutiveErrors", "", "is deprecated and ignored; use consecutive5xxErrors or consecutiveGatewayErrors")
+	}
+	if !o.SplitExternalLocalOriginErrors && o.ConsecutiveLocalOriginFailures.GetValue() > 0 {
+		v.errf("outlier", f+".consecutiveLocalOriginFailures", "", "needs splitExternalLocalOriginErrors: true")
+	}
+	v.intPercent(f+".maxEjectionPercent", o.MaxEjectionPercent)
+	v.intPercent(f+".minHealthPercent", o.MinHealthPercent)
+}
+
+// connectionPool checks ConnectionPoolSettings.
+func (v *validator) connectionPool(f string, c *networking.ConnectionPoolSettings) {
+	if c == nil {
+		return
+	}
+	if c.Http == nil && c.Tcp == nil {
+		v.errf("connection-pool-empty", f, "", "must set tcp or http")
+		return
+	}
+	nonNeg := func(field string, n int32) {
+		if n < 0 {
+			v.errf("connection-pool", field, num(n), "must not be negative")
+		}
+	}
+	if h := c.Http; h != nil {
+		hf := f + ".http"
+		nonNeg(hf+".http1MaxPendingRequests", h.Http1MaxPendingRequests)
+		nonNeg(hf+".http2MaxRequests", h.Http2MaxRequests)
+		nonNeg(hf+".maxRequestsPerConnection", h.MaxRequestsPerConnection)
+		nonNeg(hf+".maxRetries", h.MaxRetries)
+		nonNeg(hf+".maxConcurrentStreams", h.MaxConcurrentStreams)
+		v.duration(hf+".idleTimeout", h.IdleTimeout)
+		if h.H2UpgradePolicy == networking.ConnectionPoolSettings_HTTPSettings_UPGRADE && h.UseClientProtocol {
+			v.errf("connection-pool", hf+".useClientProtocol", "true", "cannot be set with h2UpgradePolicy: UPGRADE")
+		}
+		if ka := h.Http2KeepAlive; ka != nil {
+			if ka.Interval == nil {
+				v.errf("connection-pool", hf+".http2KeepAlive.interval", "", "is required")
+			}
+			if ka.Timeout == nil {
+				v.errf("connection-pool", hf+".http2KeepAlive.timeout", "", "is required")
+			}
+			v.duration(hf+".http2KeepAlive.interval", ka.Interval)
+			v.duration(hf+".http2KeepAlive.timeout", ka.Timeout)
+		}
+	}
+	if t := c.Tcp; t != nil {
+		tf := f + ".tcp"
+		nonNeg(tf+".maxConnections", t.MaxConnections)
+		v.duration(tf+".connectTimeout", t.ConnectTimeout)
+		v.duration(tf+".maxConnectionDuration", t.MaxConnectionDuration)
+		if t.IdleTimeout != nil && t.IdleTimeout.AsDuration().Milliseconds() != 0 {
+			v.duration(tf+".idleTimeout", t.IdleTimeout) // 0s disables it
+		}
+		if ka := t.TcpKeepalive; ka != nil {
+			v.duration(tf+".tcpKeepalive.time", ka.Time)
+			v.duration(tf+".tcpKeepalive.interval", ka.Interval)
+		}
+	}
+}
+
+// loadBalancer checks LoadBalancerSettings.
+func (v *validator) loadBalancer(f string, lb *networking.LoadBalancerSettings, outlier *networking.OutlierDetection) {
+	if lb == nil {
+		return
+	}
+	if ch := lb.GetConsistentHash(); ch != nil {
+		cf := f + ".consistentHash"
+		if c := ch.GetHttpCookie(); c != nil {
+			if c.Name == "" {
+				v.errf("lb-cookie", cf+".httpCookie.name", "", "is required")
+			}
+			seen := map[string]bool{}
+			for i, a := range c.Attributes {
+				af := idx(cf+".httpCookie.attributes", i) + ".name"
+				switch {
+				case a.GetName() == "":
+					v.errf("lb-cookie", af, "", "must not be empty")
+				case seen[a.GetName()]:
+					v.errf("lb-cookie", af, q(a.GetName()), "is already the name of an earlier attribute")
+				}
+				seen[a.GetName()] = true
+			}
+		}
+		if ch.MinimumRingSize != 0 {
+			v.warnf("deprecated-field", cf+".minimumRingSize", "", "is deprecated; use ringHash.minimumRingSize")
+			if ch.GetHashAlgorithm() != nil {
+				v.errf("lb-hash", cf+".minimumRingSize", "", "cannot be set together with ringHash or maglev")
+			}
+		}
+		if ml := ch.GetMaglev(); ml != nil {
+			mf := cf + ".maglev.tableSize"
+			switch {
+			case ml.TableSize == 0:
+				v.errf("lb-maglev", mf, "", "is required")
+			case ml.TableSize >= 5000011:
+				v.errf("lb-maglev", mf, num(ml.TableSize), "must be less than 5000011")
+			case !isPrime(ml.TableSize):
+				v.errf("lb-maglev", mf, num(ml.TableSize), "must be a prime number (e.g. 65537)")
+			}
+		}
+	}
+	if lb.LocalityLbSetting != nil && lb.ZoneAwareLbSetting != nil {
+		v.errf("lb-locality", f, "", "cannot set both localityLbSetting and zoneAwareLbSetting")
+	}
+	v.localityLB(f+".localityLbSetting", lb.LocalityLbSetting, outlier)
+	if w := lb.Warmup; w != nil {
+		if w.Duration == nil {
+			v.errf("lb-warmup", f+".warmup.duration", "", "is required")
+		}
+		v.duration(f+".warmup.duration", w.Duration)
+		if w.MinimumPercent.GetValue() > 100 {
+			v.errf("lb-warmup", f+".warmup.minimumPercent", float(w.MinimumPercent.GetValue()), "is out of range [0, 100]")
+		}
+		if w.Aggression != nil && w.Aggression.GetValue() <= 0 {
+			v.errf("lb-warmup", f+".warmup.aggression", float(w.Aggression.GetValue()), "must be greater than 0")
+		}
+	}
+	if lb.Warmup != nil && lb.WarmupDurationSecs != nil {
+		v.errf("lb-warmup", f+".warmupDurationSecs", "", "cannot be set together with warmup")
+	}
+}
+
+// localityLB checks LocalityLoadBalancerSetting.
+func (v *validator) localityLB(f string, l *networking.LocalityLoadBalancerSetting, outlier *networking.OutlierDetection) {
+	if l == nil {
+		return
+	}
+	if len(l.Distribute) > 0 && len(l.Failover) > 0 {
+		v.errf("lb-locality", f, "", "cannot set both distribute and failover")
+		return
+	}
+	if len(l.Failover) > 0 {
+		for i, p := range l.FailoverPriority {
+			switch p {
+			case "topology.kubernetes.io/region", "topology.kubernetes.io/zone", "topology.istio.io/subzone":
+				v.errf("lb-locality", idx(f+".failoverPriority", i), q(p), "cannot be a topology label when failover is set")
+			}
+		}
+	}
+	for i, d := range l.Distribute {
+		df := idx(f+".distribute", i)
+		var total uint32
+		for _, loc := range sortedKeys(d.To) {
+			w := d.To[loc]
+			if w == 0 || w > 100 {
+				v.errf("lb-locality", mapKeyPath(df+".to", loc), num(w), "is out of range [1, 100]")
+			}
+			total += w
+		}
+		if total != 100 {
+			v.errf("lb-locality", df+".to", "", "weights add up to %d; they must add up to 100", total)
+		}
+		for _, loc := range append([]string{d.From}, sortedKeys(d.To)...) {
+			if msg := localityProblem(loc); msg != "" {
+				v.errf("lb-locality", df, q(loc), "%s", msg)
+			}
+		}
+	}
+	if (len(l.Failover) > 0 || len(l.FailoverPriority) > 0) && outlier == nil {
+		v.warnf("lb-locality-outlier", f, "", "failover has no effect without outlierDetection in the same policy")
+	}
+	for i, fo := range l.Failover {
+		ff := idx(f+".failover", i)
+		switch {
+		case fo.From == fo.To:
+			v.errf("lb-locality", ff, q(fo.From), "fails over to itself; from and to must be different regions")
+		case strings.Contains(fo.From, "/") || strings.Contains(fo.To, "/"):
+			v.errf("lb-locality", ff, "", "must name regions only (no \"/\")")
+		case strings.Contains(fo.From, "*") || strings.Contains(fo.To, "*"):
+			v.errf("lb-locality", ff, "", "must not contain a \"*\" wildcard")
+		}
+	}
+}
+
+// localityProblem checks a "region/zone/subzone" locality with an optional
+// trailing "*"; it returns "" when valid.
+func localityProblem(loc string) string {
+	if n := strings.Count(loc, "*"); n > 1 || n == 1 && !strings.HasSuffix(loc, "*") {
+		return "may have one \"*\" wildcard, at the end"
+	}
+	for _, part := range strings.SplitN(loc, "/", 3) {
+		if part == "" {
+			return "has an empty region, zone or subzone"
+		}
+	}
+	return ""
+}
+
+// clientTLS checks ClientTLSSettings.
+func (v *validator) clientTLS(f string, t *networking.ClientTLSSettings) {
+	if t == nil {
+		return
+	}
+	if t.GetInsecureSkipVerify().GetValue() {
+		if t.Mode == networking.ClientTLSSettings_SIMPLE && (t.CaCertificates != "" || t.CredentialName != "" || t.SubjectAltNames != nil) {
+			v.errf("tls", f+".insecureSkipVerify", "true", "cannot be set with caCertificates, credentialName or subjectAltNames")
+		}
+		if t.Mode == networking.ClientTLSSettings_MUTUAL && (t.CaCertificates != "" || t.SubjectAltNames != nil) {
+			v.errf("tls", f+".insecureSkipVerify", "true", "cannot be set with caCertificates or subjectAltNames")
+		}
+	}
+	simpleOrMutual := t.Mode == networking.ClientTLSSettings_SIMPLE || t.Mode == networking.ClientTLSSettings_MUTUAL
+	if simpleOrMutual && t.CredentialName != "" {
+		if t.ClientCertificate != "" || t.CaCertificates != "" || t.PrivateKey != "" || t.CaCrl != "" {
+			v.errf("tls", f+".credentialName", q(t.CredentialName), "cannot be set with clientCertificate, privateKey, caCertificates or caCrl")
+		}
+		return
+	}
+	if t.Mode == networking.ClientTLSSettings_MUTUAL {
+		if t.ClientCertificate == "" {
+			v.errf("tls", f+".clientCertificate", "", "is required for MUTUAL TLS (or set credentialName)")
+		}
+		if t.PrivateKey == "" {
+			v.errf("tls", f+".privateKey", "", "is required for MUTUAL TLS (or set credentialName)")
+		}
+	}
+}
+
+// isPrime reports whether x is prime, as Envoy checks maglev table sizes.
+func isPrime(x uint64) bool {
+	if x != 0 && x < 4 {
+		return true
+	}
+	if x&1 == 0 {
+		return false
+	}
+	limit := uint64(math.Sqrt(float64(x)))
+	for d := uint64(3); d <= limit; d += 2 {
+		if x%d == 0 {
+			return false
+		}
+	}
+	return true
+}
