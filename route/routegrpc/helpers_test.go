@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
@@ -36,6 +37,7 @@ type backend struct {
 	metadata    []metadata.MD
 	authorities []string
 	methods     []string
+	payloads    []string
 }
 
 func (b *backend) record(ctx context.Context) int {
@@ -76,7 +78,19 @@ func (b *backend) lastMD() metadata.MD {
 	return b.metadata[len(b.metadata)-1]
 }
 
+func (b *backend) lastPayload() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.payloads) == 0 {
+		return ""
+	}
+	return b.payloads[len(b.payloads)-1]
+}
+
 func (b *backend) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	b.mu.Lock()
+	b.payloads = append(b.payloads, string(in.GetPayload().GetBody()))
+	b.mu.Unlock()
 	n := b.record(ctx)
 	if b.fail != nil {
 		if err := b.fail(ctx, n); err != nil {
@@ -180,6 +194,8 @@ func deadAddr(t testing.TB) string {
 	return addr
 }
 
+func insecureCreds() credentials.TransportCredentials { return insecure.NewCredentials() }
+
 // dial connects to target with the routing interceptors built from opts.
 func dial(t testing.TB, target string, opts ...Option) testpb.TestServiceClient {
 	t.Helper()
@@ -216,7 +232,8 @@ type fakePicker struct {
 	subsets map[string][]string
 	next    map[string]int
 	err     error
-	asked   int // pick calls, failed ones included
+	gate    map[string]chan struct{} // picks for a subset wait for its channel to close
+	asked   int                      // pick calls, failed ones included
 	picks   []string
 	avoided [][]string
 	results []policy.Result
@@ -227,6 +244,12 @@ func newFakePicker(subsets map[string][]string) *fakePicker {
 }
 
 func (p *fakePicker) pick(t *policy.Target, _ *match.Request, avoid []string) (string, func(policy.Result), error) {
+	p.mu.Lock()
+	gate := p.gate[t.Subset]
+	p.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.asked++

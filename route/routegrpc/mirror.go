@@ -47,6 +47,9 @@ func (m *mirrorer) send(ctx context.Context, d *route.Decision, each func(func(r
 	base := context.WithoutCancel(ctx)
 	authority := d.Authority
 	view := *mreq
+	if view.Port == 0 {
+		view.Port = d.Target.Port
+	}
 	var clone proto.Message
 	each(func(mir route.Mirror) {
 		select {
@@ -69,7 +72,14 @@ func (m *mirrorer) mirror(ctx context.Context, timeout time.Duration, r *Router,
 	defer func() { <-m.slots }()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	addr, done, err := r.pick.pick(&mir.Target, view, nil)
+	target := mir.Target
+	if target.Port == 0 { // the mirror keeps the port of the request it copies
+		target.Port = view.Port
+	}
+	if mir.ShadowSuffix && authority != "" {
+		authority = route.ShadowAuthority(authority)
+	}
+	addr, done, err := r.pick.pick(&target, view, nil)
 	if err != nil {
 		r.mirrorsDropped.Add(1)
 		return
