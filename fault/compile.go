@@ -105,8 +105,10 @@ func compileDelay(d *networking.HTTPFaultInjection_Delay, defaultPercent float64
 			return nil, err
 		}
 		out.Chance = c
-	case d.GetPercent() != 0: //nolint:staticcheck // the deprecated field is honoured, as Istio does
-		p := d.GetPercent() //nolint:staticcheck
+	//lint:ignore SA1019 the deprecated integer percent is honoured, as Istio does
+	case d.GetPercent() != 0:
+		//lint:ignore SA1019 see above
+		p := d.GetPercent()
 		if p < 0 || p > 100 {
 			return nil, fmt.Errorf("percent %d is outside 0..100", p)
 		}

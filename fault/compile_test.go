@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the tests pin how the deprecated delay.percent is honoured
+
 package fault
 
 import (

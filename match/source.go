@@ -83,10 +83,6 @@ func (s *sourceMatch) appendStrings(parts []string) []string {
 	return parts
 }
 
-func (s *sourceMatch) empty() bool {
-	return s.port == 0 && len(s.gateways) == 0 && len(s.labels) == 0 && s.namespace == ""
-}
-
 func quoteList(ss []string) string {
 	q := make([]string, len(ss))
 	for i, s := range ss {
