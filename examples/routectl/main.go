@@ -148,7 +148,10 @@ func printCommandHelp(w io.Writer, c command, fs *flag.FlagSet) {
 }
 
 // newFlagSet returns a flag set for c that reports parse errors on stderr;
-// parse it with parseFlags, which prints the command's help on -h.
+// parse it with parseFlags, which prints the command's help on -h. Inside
+// a run function, take c from the registry (c := commands["decide"]): a
+// package variable holding the command would refer to its own run
+// function, an initialization cycle.
 //
 //	fs := newFlagSet(c, stderr)
 //	strict := fs.Bool("strict", false, "treat warnings as errors")
