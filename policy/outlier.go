@@ -99,8 +99,9 @@ func (c *cluster) eject(e *endpointState, why string) {
 
 // maybeSweep runs the interval sweep when it is due: endpoints whose
 // ejection time has passed return, and endpoints that stayed healthy for
-// an interval have their ejection multiplier lowered by one. Sweeps run on
-// the interval grid from the cluster's creation, lazily on Pick.
+// an interval have their ejection multiplier lowered by one per interval.
+// Sweeps run on the interval grid from the cluster's creation, lazily on
+// Pick: one Pick after several intervals acts as all the sweeps it missed.
 func (c *cluster) maybeSweep() {
 	now := c.rt.clock().UnixNano()
 	if now < c.nextSweep.Load() {
@@ -113,7 +114,10 @@ func (c *cluster) maybeSweep() {
 		return
 	}
 	iv := int64(c.cfg.outlier.interval)
-	c.nextSweep.Store(next + ((now-next)/iv+1)*iv)
+	missed := (now - next) / iv // sweeps no Pick triggered
+	at := next + missed*iv      // the last sweep time on the grid
+	c.nextSweep.Store(at + iv)
+	now = at
 	st := c.state.Load()
 	if st == nil {
 		return
@@ -126,7 +130,7 @@ func (c *cluster) maybeSweep() {
 			changed = true
 			c.rt.log.Info("outlier endpoint returned", "cluster", c.name, "endpoint", h.addr)
 		case !h.ejected.Load() && h.ejections > 0:
-			h.ejections--
+			h.ejections = max(0, h.ejections-1-int(missed))
 		}
 	}
 	if changed {
