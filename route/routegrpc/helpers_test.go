@@ -32,6 +32,10 @@ type backend struct {
 	// fail, when set, is asked before call n (1-based) is served; a non-nil
 	// error is returned as the call's status.
 	fail func(ctx context.Context, n int) error
+	// breakAfter, when set, makes FullDuplexCall end with breakErr after
+	// answering that many messages.
+	breakAfter int
+	breakErr   error
 
 	mu          sync.Mutex
 	metadata    []metadata.MD
@@ -114,7 +118,10 @@ func (b *backend) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer)
 			return err
 		}
 	}
-	for {
+	for answered := 0; ; answered++ {
+		if b.breakAfter > 0 && answered == b.breakAfter {
+			return b.breakErr
+		}
 		in, err := stream.Recv()
 		if err == io.EOF {
 			return nil

@@ -74,22 +74,37 @@ func retriable(r *route.Retry, o outcome) bool {
 	return false
 }
 
+// deadlineSlack is how close to a deadline an answered DEADLINE_EXCEEDED
+// counts as that deadline expiring: the server learns the deadline from
+// grpc-timeout and may answer a little before the client's timer fires.
+const deadlineSlack = 20 * time.Millisecond
+
 // classify builds the outcome of a try that ended with err. tryCtx is the
-// try's context, callCtx the call's (with the route deadline); answered
-// says whether the upstream sent a status.
+// try's context (with the per-try deadline), callCtx the call's (with the
+// route deadline); answered says whether the upstream sent a status.
 func classify(err error, answered bool, tryCtx, callCtx context.Context) outcome {
 	o := outcome{err: err, answered: answered}
 	if err == nil {
 		return o
 	}
-	if callCtx.Err() != nil {
+	if callCtx.Err() != nil || nearDeadline(callCtx, err) {
 		o.final = true
 		return o
 	}
-	if tryCtx.Err() == context.DeadlineExceeded {
+	if tryCtx.Err() == context.DeadlineExceeded || nearDeadline(tryCtx, err) {
 		o.perTryTimeout = true
 	}
 	return o
+}
+
+// nearDeadline reports whether err is DEADLINE_EXCEEDED and ctx's deadline
+// has (all but) passed: the deadline we set expired, whoever noticed first.
+func nearDeadline(ctx context.Context, err error) bool {
+	if status.Code(err) != codes.DeadlineExceeded {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < deadlineSlack
 }
 
 // result is what the policy runtime learns from a try: the HTTP status

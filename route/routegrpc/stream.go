@@ -266,8 +266,18 @@ func (s *retryStream) SendMsg(m any) error {
 		return s.cur.Load().cs.SendMsg(m)
 	}
 	defer s.mu.Unlock()
+	if s.done {
+		return io.EOF
+	}
 	s.keep(m)
-	return s.cur.Load().cs.SendMsg(m)
+	err := s.cur.Load().cs.SendMsg(m)
+	if err == io.EOF && !s.committed && s.made < s.tries {
+		// The try has ended; m is kept and RecvMsg decides whether a new
+		// try replays it, so the caller keeps sending as if nothing
+		// happened (grpc-go's own retries do the same).
+		return nil
+	}
+	return err
 }
 
 // keep records a copy of m for replay, or commits the stream when m is not
