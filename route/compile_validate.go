@@ -1,10 +1,7 @@
 package route
 
-// validateConfig runs the configuration validator before compiling.
-//
-// TODO(loader): call Validate(cfg) once the loader helper's validator
-// lands; until then Compile reports the errors it meets while compiling.
+// validateConfig runs the configuration validator before compiling:
+// Compile refuses configurations with errors and keeps the warnings.
 func validateConfig(cfg *Config) Problems {
-	_ = cfg
-	return nil
+	return Validate(cfg)
 }
