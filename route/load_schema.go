@@ -125,8 +125,12 @@ func (w *schemaWalker) field(fd protoreflect.FieldDescriptor, v any, path string
 			w.errorf("field-type", path, jsonValue(v), "must be a map, not a %s", jsonType(v))
 			return v
 		}
-		for k, x := range m {
-			m[k] = w.single(fd.MapValue(), x, mapKeyPath(path, k), depth)
+		for _, k := range sortedKeys(m) {
+			if m[k] == nil {
+				w.errorf("null", mapKeyPath(path, k), "", "has no value; give it one (write {} for an empty object)")
+				continue
+			}
+			m[k] = w.single(fd.MapValue(), m[k], mapKeyPath(path, k), depth)
 		}
 		return m
 	case fd.IsList():
@@ -136,7 +140,12 @@ func (w *schemaWalker) field(fd protoreflect.FieldDescriptor, v any, path string
 			return v
 		}
 		for i, x := range l {
-			l[i] = w.single(fd, x, fmt.Sprintf("%s[%d]", path, i), depth)
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			if x == nil {
+				w.errorf("null", ip, "", "is empty: a \"-\" with no value after it")
+				continue
+			}
+			l[i] = w.single(fd, x, ip, depth)
 		}
 		return l
 	}

@@ -20,6 +20,7 @@ var (
 func (d *decoder) yamlError(o obj, doc document, err error) {
 	msg := err.Error()
 	lines := strings.Split(string(doc.text), "\n")
+	o.ref = guessRef(lines, d.namespace)
 	aliasAt := func(i int, alias string) {
 		rule := fmt.Sprintf(`is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "%s" (line %d)`,
 			alias, doc.line+i)
@@ -131,4 +132,42 @@ func yamlPath(lines []string, t int) string {
 		b.WriteString(segs[i])
 	}
 	return strings.TrimPrefix(b.String(), ".")
+}
+
+var (
+	yamlKind      = regexp.MustCompile(`^kind:\s*["']?([A-Za-z0-9]+)`)
+	yamlMetaField = regexp.MustCompile(`^\s+(name|namespace):\s*["']?([-a-zA-Z0-9.]+)`)
+)
+
+// guessRef reads kind, metadata.name and metadata.namespace from the text
+// of a document the parser rejected, so the error still names the object.
+func guessRef(lines []string, defaultNS string) ObjectRef {
+	var ref ObjectRef
+	inMeta := false
+	for _, l := range lines {
+		if m := yamlKind.FindStringSubmatch(l); m != nil {
+			ref.Kind = m[1]
+		}
+		if len(l) > 0 && l[0] != ' ' && l[0] != '#' {
+			inMeta = strings.HasPrefix(l, "metadata:")
+			continue
+		}
+		if m := yamlMetaField.FindStringSubmatch(l); inMeta && m != nil {
+			if m[1] == "name" && ref.Name == "" {
+				ref.Name = m[2]
+			} else if m[1] == "namespace" && ref.Namespace == "" {
+				ref.Namespace = m[2]
+			}
+		}
+	}
+	if ref.Kind == "" {
+		return ObjectRef{}
+	}
+	if ref.Namespace == "" {
+		ref.Namespace = defaultNS
+	}
+	if ref.Name == "" {
+		return ObjectRef{Kind: ref.Kind}
+	}
+	return ref
 }
