@@ -56,7 +56,9 @@ func TestValidateSeedExamples(t *testing.T) {
 		i = "info"
 	)
 	timeout := problemOutcome{i, "timeout-default", "spec.http[0].timeout"}
-	subset := func(field string) problemOutcome { return problemOutcome{w, "subset-undefined", field + ".destination.subset"} }
+	subset := func(field string) problemOutcome {
+		return problemOutcome{w, "subset-undefined", field + ".destination.subset"}
+	}
 	tests := map[string][]problemOutcome{
 		// seeds-vs-istio.md: the garbled example's empty hosts entry is an
 		// error naming the field.
@@ -98,11 +100,11 @@ func TestValidateSeedExamples(t *testing.T) {
 			{w, "header-name-case", "spec.http[0].match[0].headers.Foo"},
 			timeout, subset("spec.http[0].route[0]"), subset("spec.http[1].route[0]"),
 		},
-		"002-16-reviews-dr-policies.yaml":          {},
-		"002-17-reviews-dr-circuit-breaker.yaml":   {},
+		"002-16-reviews-dr-policies.yaml":           {},
+		"002-17-reviews-dr-circuit-breaker.yaml":    {},
 		"002-18-reviews-dr-subset-only-policy.yaml": {},
-		"002-19-reviews-dr-top-policy.yaml":        {},
-		"002-20-reviews-default-route.yaml":        {timeout, subset("spec.http[0].route[0]")},
+		"002-19-reviews-dr-top-policy.yaml":         {},
+		"002-20-reviews-default-route.yaml":         {timeout, subset("spec.http[0].route[0]")},
 		// seeds-vs-istio.md: the unquoted *.foo.com is a YAML alias.
 		"002-21-foo-ext-svc-as-printed.yaml": {{e, "yaml-alias", "spec.hosts[0]"}},
 		"002-22-foo-ext-svc.yaml":            {},
@@ -137,10 +139,10 @@ func TestValidateSeedExamples(t *testing.T) {
 // invalid examples produce: what a person reads.
 func TestValidateSeedExamplesMessages(t *testing.T) {
 	tests := map[string]string{
-		"002-21-foo-ext-svc-as-printed.yaml": `error: testdata/seeds/002-21-foo-ext-svc-as-printed.yaml doc 1: ServiceEntry default/foo-ext-svc: spec.hosts[0]: *.foo.com is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "*.foo.com" (line 8)`,
+		"002-21-foo-ext-svc-as-printed.yaml":          `error: testdata/seeds/002-21-foo-ext-svc-as-printed.yaml doc 1: ServiceEntry default/foo-ext-svc: spec.hosts[0]: *.foo.com is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "*.foo.com" (line 8)`,
 		"002-04-ratings-sourcelabels-as-printed.yaml": `error: testdata/seeds/002-04-ratings-sourcelabels-as-printed.yaml doc 1: VirtualService default/ratings: spec.http[0].match: a list of match conditions is expected, got a map; start each item with "- "`,
-		"001-reviews-destination-as-printed.yaml": `error: testdata/seeds/001-reviews-destination-as-printed.yaml doc 1: DestinationRule default/reviews-destination: spec.host: "" must not be empty`,
-		"001-reviews-route-as-printed.yaml": `error: testdata/seeds/001-reviews-route-as-printed.yaml doc 1: VirtualService default/reviews-route: spec.hosts[0]: is empty: a "-" with no value after it`,
+		"001-reviews-destination-as-printed.yaml":     `error: testdata/seeds/001-reviews-destination-as-printed.yaml doc 1: DestinationRule default/reviews-destination: spec.host: "" must not be empty`,
+		"001-reviews-route-as-printed.yaml":           `error: testdata/seeds/001-reviews-route-as-printed.yaml doc 1: VirtualService default/reviews-route: spec.hosts[0]: is empty: a "-" with no value after it`,
 	}
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
