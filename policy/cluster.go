@@ -47,6 +47,7 @@ type cluster struct {
 // clusterState is the endpoints of one Service value with their balancer
 // input; hosts is fixed, the healthy view is swapped on ejections.
 type clusterState struct {
+	gen     atomic.Uint64 // registry generation svc was current at
 	svc     *subset.Service
 	sel     *subset.Selection
 	hosts   []*endpointState
@@ -81,8 +82,14 @@ func (c *cluster) retire() {
 // current returns the cluster's endpoint state, rebuilding it when the
 // registry's Service for the host changed.
 func (c *cluster) current() *clusterState {
+	gen := c.rt.reg.Generation()
+	st := c.state.Load()
+	if st != nil && st.gen.Load() == gen {
+		return st
+	}
 	svc := c.rt.reg.Lookup(c.host)
-	if st := c.state.Load(); st != nil && st.svc == svc {
+	if st != nil && st.svc == svc {
+		st.gen.Store(gen)
 		return st
 	}
 	c.mu.Lock()
@@ -90,7 +97,8 @@ func (c *cluster) current() *clusterState {
 	if st := c.state.Load(); st != nil && st.svc == svc {
 		return st
 	}
-	st := &clusterState{svc: svc}
+	st = &clusterState{svc: svc}
+	st.gen.Store(gen)
 	if svc != nil {
 		st.sel = svc.Select(c.labels, c.port)
 	} else {

@@ -58,6 +58,7 @@ type Selection struct {
 type Registry struct {
 	mu       sync.Mutex // serialises writers
 	services atomic.Pointer[map[string]*Service]
+	gen      atomic.Uint64
 }
 
 // NewRegistry returns an empty registry.
@@ -75,6 +76,16 @@ func (r *Registry) Lookup(host string) *Service {
 		return nil
 	}
 	return (*r.services.Load())[host]
+}
+
+// Generation returns a number that changes after every update, so that
+// callers caching what they looked up know when to look again. It is 0 for
+// a nil registry.
+func (r *Registry) Generation() uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.gen.Load()
 }
 
 // Hosts returns the registered host names, sorted.
@@ -127,6 +138,7 @@ func (r *Registry) update(f func(map[string]*Service)) {
 	}
 	f(m)
 	r.services.Store(&m)
+	r.gen.Add(1)
 }
 
 // Port returns the service port numbered n, or false.

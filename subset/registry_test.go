@@ -126,7 +126,7 @@ func TestFromServiceEntries(t *testing.T) {
 	}{{
 		name: "STATIC endpoints keep labels, locality, weight, network and ports by name",
 		se: &networking.ServiceEntry{Hosts: []string{"Static.Example.com"}, Ports: ports, Resolution: networking.ServiceEntry_STATIC,
-			Location: networking.ServiceEntry_MESH_INTERNAL,
+			Location:  networking.ServiceEntry_MESH_INTERNAL,
 			Endpoints: []*networking.WorkloadEntry{{Address: "10.0.0.1", Labels: map[string]string{"v": "1"}, Locality: "us/east", Weight: 3, Network: "n1", Ports: map[string]uint32{"tcp": 15432}}}},
 		want: []Service{{Host: "static.example.com", Ports: []ServicePort{{Number: 5432, Name: "tcp", Protocol: "TCP"}},
 			Endpoints: []Endpoint{{Address: "10.0.0.1", Labels: map[string]string{"v": "1"}, Locality: "us/east", Weight: 3, Network: "n1", Ports: map[string]uint32{"tcp": 15432}}}}},
