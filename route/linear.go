@@ -1,0 +1,85 @@
+package route
+
+import (
+	"strings"
+
+	"github.com/meshroute/meshroute/match"
+)
+
+// decideLinear is the reference matcher: the plainest walk of the same
+// compiled rules. It finds the virtual host by scanning every domain of the
+// view with Envoy's precedence (exact, longest suffix wildcard, longest
+// prefix wildcard, "*"), then tries every rule and clause in order. Decide
+// must agree with it on every request (TestDecideMatchesLinear); indexes
+// added to Decide later are checked against it.
+func (t *Table) decideLinear(req *match.Request) Decision {
+	v := t.viewFor(req)
+	if v == nil {
+		return noRoute(reasonUnknownGW)
+	}
+	h, _ := splitAuthority(req.Authority)
+	vh := linearVhost(v, strings.ToLower(h))
+	if vh == nil {
+		return t.unknownHost(v, req)
+	}
+	if vh.defaultRoute != nil {
+		return t.defaultRoute(v, vh, req)
+	}
+	for i := range vh.routes {
+		e := &vh.routes[i]
+		if len(e.rule.matches) == 0 {
+			if e.vsLevel {
+				return t.decideRule(v, e, nil, req)
+			}
+			continue
+		}
+		for _, rm := range e.rule.matches {
+			applies := e.vsLevel || rm.gateways != nil
+			if applies && rm.m.Match(req) {
+				return t.decideRule(v, e, rm, req)
+			}
+		}
+	}
+	return noRoute(reasonNoRoute)
+}
+
+// linearVhost scans the view's domains for host name h (lower case).
+func linearVhost(v *view, h string) *vhost {
+	for _, e := range v.domains {
+		if e.domain == h {
+			return e.vh
+		}
+	}
+	var best *vhost
+	bestLen := -1
+	for _, e := range v.domains {
+		if len(e.domain) < 2 || e.domain[0] != '*' {
+			continue
+		}
+		s := e.domain[1:]
+		if len(h) > len(s) && strings.HasSuffix(h, s) && len(s) > bestLen {
+			best, bestLen = e.vh, len(s)
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, e := range v.domains {
+		if len(e.domain) < 2 || e.domain[len(e.domain)-1] != '*' || e.domain[0] == '*' {
+			continue
+		}
+		p := e.domain[:len(e.domain)-1]
+		if len(h) > len(p) && strings.HasPrefix(h, p) && len(p) > bestLen {
+			best, bestLen = e.vh, len(p)
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, e := range v.domains {
+		if e.domain == "*" {
+			return e.vh
+		}
+	}
+	return nil
+}
