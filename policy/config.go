@@ -138,8 +138,9 @@ func (c *config) compileLB(lb *networking.LoadBalancerSettings) {
 	}
 	c.lb = lbRingHash
 	c.ringSize = defaultRingSize
-	if ch.MinimumRingSize != 0 {
-		c.ringSize = int(min(ch.MinimumRingSize, maxRingSize))
+	//lint:ignore SA1019 the deprecated top-level minimumRingSize is still honoured, as Istio does
+	if legacy := ch.MinimumRingSize; legacy != 0 {
+		c.ringSize = int(min(legacy, maxRingSize))
 	}
 	if rh := ch.GetRingHash(); rh != nil && rh.MinimumRingSize != 0 {
 		c.ringSize = int(min(rh.MinimumRingSize, maxRingSize))
