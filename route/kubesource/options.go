@@ -1,0 +1,85 @@
+package kubesource
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Default timings, close to istiod's own debouncing.
+const (
+	// DefaultDebounce is how long the Source waits for configuration to be
+	// quiet before rebuilding.
+	DefaultDebounce = 100 * time.Millisecond
+	// DefaultMaxDelay bounds how long a steady stream of changes can
+	// postpone a rebuild.
+	DefaultMaxDelay = time.Second
+)
+
+// Option configures a Source or an EndpointWatcher.
+type Option func(*options)
+
+type options struct {
+	namespaces    []string
+	labelSelector string
+	debounce      time.Duration
+	maxDelay      time.Duration
+	resync        time.Duration
+	logger        *slog.Logger
+	onApply       func(Change)
+	domain        string
+}
+
+func defaultOptions() options {
+	return options{
+		debounce: DefaultDebounce,
+		maxDelay: DefaultMaxDelay,
+		logger:   slog.Default(),
+		domain:   "cluster.local",
+	}
+}
+
+// WithNamespaces limits the watch to the given namespaces. Without it (or
+// with no names) every namespace is watched, which needs cluster-wide list
+// and watch permission.
+func WithNamespaces(namespaces ...string) Option {
+	return func(o *options) { o.namespaces = append([]string(nil), namespaces...) }
+}
+
+// WithLabelSelector watches only objects matching the Kubernetes label
+// selector, e.g. "app=shop,tier!=canary". An invalid selector makes New
+// fail.
+func WithLabelSelector(selector string) Option {
+	return func(o *options) { o.labelSelector = selector }
+}
+
+// WithDebounce sets the quiet period after a change before rebuilding
+// (default DefaultDebounce) and the longest a stream of changes may delay a
+// rebuild (default DefaultMaxDelay). A zero quiet period rebuilds after
+// every change.
+func WithDebounce(quiet, maxDelay time.Duration) Option {
+	return func(o *options) { o.debounce, o.maxDelay = quiet, maxDelay }
+}
+
+// WithResync sets the informers' resync period (default 0: no periodic
+// resync). Resyncs never cause recompilation.
+func WithResync(d time.Duration) Option { return func(o *options) { o.resync = d } }
+
+// WithLogger sets where skipped objects, applied changes and failures are
+// logged (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithOnApply registers a function called after each rebuild that changed
+// the table in force (and after a rebuild that failed), from the Source's
+// own goroutine. It must not block for long.
+func WithOnApply(f func(Change)) Option { return func(o *options) { o.onApply = f } }
+
+// WithClusterDomain sets the cluster DNS domain used to name services found
+// through EndpointSlices, "name.namespace.svc.<domain>" (default
+// "cluster.local"). It matters only to EndpointWatcher.
+func WithClusterDomain(domain string) Option { return func(o *options) { o.domain = domain } }
