@@ -1,0 +1,248 @@
+package route
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/meshroute/meshroute/match"
+)
+
+// Explanation says, for one request, which VirtualServices were considered
+// and why each was taken or skipped, which virtual host served the
+// authority, every rule and match clause tried with the first condition
+// that failed, and the decision. Print it with String or encode it as JSON.
+type Explanation struct {
+	// View names the configuration the request was decided in: the
+	// sidecars of a namespace, or a gateway.
+	View string `json:"view"`
+	// VirtualServices lists every VirtualService of the configuration in
+	// Istio's precedence order (oldest first).
+	VirtualServices []VirtualServiceTrace `json:"virtualServices"`
+	// VirtualHost is the host whose routes served the request's authority,
+	// "" when none did.
+	VirtualHost string `json:"virtualHost,omitempty"`
+	// HostRoute says how the authority was served when no rule list was
+	// walked: "default route", "passthrough", "registry only", or "".
+	HostRoute string `json:"hostRoute,omitempty"`
+	// Rules are the rules of the virtual host in the order they were tried.
+	Rules []RuleTrace `json:"rules,omitempty"`
+	// Decision is what Decide returned.
+	Decision Decision `json:"-"`
+}
+
+// VirtualServiceTrace is one VirtualService as the request's view saw it.
+type VirtualServiceTrace struct {
+	VirtualService string   `json:"virtualService"` // "ns/name"
+	Taken          bool     `json:"taken"`
+	Reason         string   `json:"reason,omitempty"` // why skipped, or which hosts were lost
+	Hosts          []string `json:"hosts,omitempty"`  // hosts it serves in this view
+	ServesRequest  bool     `json:"servesRequest"`    // its routes are in the chosen virtual host
+}
+
+// RuleTrace is one rule tried for the request.
+type RuleTrace struct {
+	VirtualService string        `json:"virtualService"`
+	Delegate       string        `json:"delegate,omitempty"`
+	Index          int           `json:"index"`
+	Name           string        `json:"name,omitempty"`
+	CatchAll       bool          `json:"catchAll,omitempty"`
+	Matched        bool          `json:"matched"`
+	Reached        bool          `json:"reached"` // false after the winning rule
+	Clauses        []ClauseTrace `json:"clauses,omitempty"`
+}
+
+// ClauseTrace is one match clause of a rule.
+type ClauseTrace struct {
+	Index     int    `json:"index"`
+	Name      string `json:"name,omitempty"`
+	Condition string `json:"condition"`
+	Matched   bool   `json:"matched"`
+	Failed    string `json:"failed,omitempty"` // the first condition that failed
+}
+
+// Explain decides req like Decide and records why. It allocates freely: it
+// is for people and tools, not for the request path. Sampling (weights,
+// faults, mirrors) draws from the table's random source as Decide does.
+func (t *Table) Explain(req *match.Request) *Explanation {
+	ex := &Explanation{Decision: t.Decide(req)}
+	v := t.viewFor(req)
+	if v == nil {
+		ex.View = "gateway " + req.Gateway + " (bound by no VirtualService)"
+		return ex
+	}
+	if v.isGateway {
+		ex.View = "gateway " + v.gateway
+	} else {
+		ex.View = "sidecars in namespace " + quoteNS(v.namespace)
+	}
+	vh := v.findVhost(req.Authority)
+	for _, c := range v.considered {
+		tr := VirtualServiceTrace{VirtualService: c.vs.ref.Namespace + "/" + c.vs.ref.Name, Taken: c.taken, Reason: c.reason, Hosts: c.hosts}
+		if vh != nil {
+			for _, s := range vh.vss {
+				if s == c.vs {
+					tr.ServesRequest = true
+				}
+			}
+		}
+		ex.VirtualServices = append(ex.VirtualServices, tr)
+	}
+	switch {
+	case vh == nil && v.isGateway:
+		return ex
+	case vh == nil && t.opts.outbound == RegistryOnly:
+		ex.HostRoute = "registry only"
+		return ex
+	case vh == nil:
+		ex.HostRoute = "passthrough"
+		return ex
+	}
+	ex.VirtualHost = vh.host
+	if vh.defaultRoute != nil {
+		ex.HostRoute = "default route"
+		return ex
+	}
+	decided := false
+	for i := range vh.routes {
+		e := &vh.routes[i]
+		rt := RuleTrace{VirtualService: e.vs.ref.Namespace + "/" + e.vs.ref.Name, Index: e.rule.index, Name: e.rule.name, CatchAll: e.rule.catchAll, Reached: !decided}
+		if e.rule.delegate.Name != "" {
+			rt.Delegate = e.rule.delegate.Namespace + "/" + e.rule.delegate.Name
+		}
+		if len(e.rule.matches) == 0 {
+			rt.Matched = e.vsLevel
+		}
+		for _, rm := range e.rule.matches {
+			ct := ClauseTrace{Index: rm.index, Name: rm.name, Condition: rm.m.String()}
+			if !e.vsLevel && rm.gateways == nil {
+				ct.Failed = "the VirtualService is bound to this view only through other clauses' gateways"
+			} else {
+				ct.Matched, ct.Failed = rm.m.Explain(req)
+			}
+			if ct.Matched && !rt.Matched {
+				rt.Matched = true
+			}
+			rt.Clauses = append(rt.Clauses, ct)
+		}
+		if rt.Matched && !decided {
+			decided = true
+		}
+		ex.Rules = append(ex.Rules, rt)
+	}
+	return ex
+}
+
+// String renders the explanation as indented text.
+func (ex *Explanation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "view: %s\n", ex.View)
+	b.WriteString("virtual services:\n")
+	for _, v := range ex.VirtualServices {
+		state := "skipped"
+		if v.Taken {
+			state = "taken"
+		}
+		fmt.Fprintf(&b, "  %s: %s", v.VirtualService, state)
+		if len(v.Hosts) > 0 {
+			fmt.Fprintf(&b, " for %s", strings.Join(v.Hosts, ", "))
+		}
+		if v.Reason != "" {
+			fmt.Fprintf(&b, " — %s", v.Reason)
+		}
+		if v.ServesRequest {
+			b.WriteString(" [serves this request]")
+		}
+		b.WriteByte('\n')
+	}
+	switch {
+	case ex.VirtualHost != "":
+		fmt.Fprintf(&b, "virtual host: %s", ex.VirtualHost)
+		if ex.HostRoute != "" {
+			fmt.Fprintf(&b, " (%s)", ex.HostRoute)
+		}
+		b.WriteByte('\n')
+	case ex.HostRoute != "":
+		fmt.Fprintf(&b, "virtual host: none (%s)\n", ex.HostRoute)
+	default:
+		b.WriteString("virtual host: none\n")
+	}
+	for _, r := range ex.Rules {
+		state := "no match"
+		switch {
+		case !r.Reached:
+			state = "not reached"
+		case r.Matched:
+			state = "MATCHED"
+		}
+		fmt.Fprintf(&b, "  rule %s http[%d]", r.VirtualService, r.Index)
+		if r.Name != "" {
+			fmt.Fprintf(&b, " %q", r.Name)
+		}
+		if r.Delegate != "" {
+			fmt.Fprintf(&b, " (from delegate %s)", r.Delegate)
+		}
+		fmt.Fprintf(&b, ": %s\n", state)
+		if len(r.Clauses) == 0 {
+			b.WriteString("    (no match: every request)\n")
+		}
+		for _, c := range r.Clauses {
+			fmt.Fprintf(&b, "    match[%d] %s: ", c.Index, c.Condition)
+			if c.Matched {
+				b.WriteString("matched\n")
+			} else {
+				fmt.Fprintf(&b, "failed: %s\n", c.Failed)
+			}
+		}
+	}
+	d := &ex.Decision
+	fmt.Fprintf(&b, "decision: %s", d.Action)
+	switch d.Action {
+	case ActionRoute:
+		fmt.Fprintf(&b, " to %s", d.Target.Key())
+		if d.Path != "" {
+			fmt.Fprintf(&b, " path %s", d.Path)
+		}
+	case ActionRedirect:
+		fmt.Fprintf(&b, " %d %s", d.Redirect.Code, d.Redirect.Location)
+	default:
+		if d.Status != 0 {
+			fmt.Fprintf(&b, " %d", d.Status)
+		}
+	}
+	if d.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", d.Reason)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// MarshalJSON encodes the explanation with a summary of the decision.
+func (ex *Explanation) MarshalJSON() ([]byte, error) {
+	type plain Explanation
+	d := &ex.Decision
+	out := struct {
+		*plain
+		Decision map[string]any `json:"decision"`
+	}{plain: (*plain)(ex), Decision: map[string]any{"action": d.Action.String()}}
+	if d.VirtualService.Name != "" {
+		out.Decision["virtualService"] = d.VirtualService.Namespace + "/" + d.VirtualService.Name
+		out.Decision["rule"] = map[string]any{"index": d.Rule.Index, "name": d.Rule.Name, "match": d.Rule.MatchIndex}
+	}
+	if d.Action == ActionRoute || d.Action == ActionUnavailable && d.Destination.Host != "" {
+		out.Decision["destination"] = map[string]any{"host": d.Destination.Host, "subset": d.Destination.Subset, "port": d.Destination.Port}
+		out.Decision["path"] = d.Path
+		out.Decision["authority"] = d.Authority
+		out.Decision["timeout"] = d.Timeout.String()
+	}
+	if d.Status != 0 {
+		out.Decision["status"] = d.Status
+	}
+	if d.Reason != "" {
+		out.Decision["reason"] = d.Reason
+	}
+	if d.Action == ActionRedirect {
+		out.Decision["redirect"] = map[string]any{"location": d.Redirect.Location, "code": d.Redirect.Code}
+	}
+	return json.Marshal(out)
+}
