@@ -101,7 +101,7 @@ func (b *backend) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*tes
 			return nil, err
 		}
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs("x-served-by", b.name))
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-served-by", b.name, "x-version", "handler"))
 	return &testpb.SimpleResponse{Username: b.name, Payload: in.GetPayload()}, nil
 }
 
@@ -128,6 +128,9 @@ func (b *backend) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer)
 		}
 		if err != nil {
 			return err
+		}
+		if answered == 0 {
+			_ = stream.SetHeader(metadata.Pairs("x-served-by", b.name, "x-version", "handler"))
 		}
 		body := b.name + ":" + string(in.GetPayload().GetBody())
 		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: []byte(body)}}); err != nil {
