@@ -210,7 +210,7 @@ func (v *validator) exportTo(field, ns string, list []string, isServiceEntry, dr
 			continue
 		case e == "~" && isServiceEntry, e == "*":
 		case e == "~":
-			v.errf("export-to", f, q(e), `("~", visible to no one) is allowed only on ServiceEntries`)
+			v.errf("export-to", f, q(e), "(visible to no one) is allowed only on ServiceEntries")
 			continue
 		case !host.IsDNS1123Label(key):
 			v.errf("export-to", f, q(e), `is not a namespace name, "." or "*"`)
