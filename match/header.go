@@ -42,6 +42,10 @@ func (h *headerMatcher) match(req *Request, why *string) bool {
 	var ok bool
 	if !h.claim {
 		v, vs, ok = req.HeaderValues(h.name, h.canonical)
+		if h.name == ":path" {
+			// Envoy normalises the :path header itself before routing.
+			v = NormalizePath(v)
+		}
 	}
 	if !h.invert {
 		if !ok {

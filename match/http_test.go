@@ -88,6 +88,7 @@ func TestHTTPMatchRules(t *testing.T) {
 		{"pseudo-header :authority reads the authority", &hm{Headers: map[string]*networking.StringMatch{":authority": exact("reviews:9080")}}, nil, get("/"), true},
 		{"pseudo-header :scheme reads the scheme", &hm{Headers: map[string]*networking.StringMatch{":scheme": exact("http")}}, nil, get("/"), true},
 		{"pseudo-header :path includes the query string", &hm{Headers: map[string]*networking.StringMatch{":path": exact("/a?x=1")}}, nil, get("/a?x=1"), true},
+		{"pseudo-header :path sees the normalised path", &hm{Headers: map[string]*networking.StringMatch{":path": exact("/b?x=/../y")}}, nil, get("/a/../b?x=/../y"), true},
 		{"header key uri is an ordinary header", &hm{Headers: map[string]*networking.StringMatch{"uri": exact("/a")}}, nil, get("/a"), false},
 		{"header key uri matches a header named uri", &hm{Headers: map[string]*networking.StringMatch{"uri": exact("/a")}}, nil, get("/b", "uri", "/a"), true},
 		{"header key method is an ordinary header", &hm{Headers: map[string]*networking.StringMatch{"method": exact("GET")}}, nil, get("/"), false},

@@ -1,6 +1,9 @@
 package match
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // NormalizePath normalises the path part of a request target the way Envoy
 // does with Istio's default mesh setting pathNormalization BASE
@@ -25,28 +28,46 @@ func NormalizePath(target string) string {
 	if len(path) == 0 || (path[0] != '/' && path[0] != '\\') || !pathNeedsNormalizing(path) {
 		return target
 	}
-	path = strings.ReplaceAll(path, `\`, "/")
-	segs := strings.Split(path[1:], "/")
-	out := segs[:0]
-	for i, seg := range segs {
-		last := i == len(segs)-1
+	// One pass over the segments (split at "/" or "\"), keeping the
+	// output as "/" + the kept segments joined with "/"; n counts them so
+	// that "/" (none) and "/" + "" (one empty segment) stay distinct.
+	buf := make([]byte, 1, len(target))
+	buf[0] = '/'
+	n := 0
+	for i := 1; i <= len(path); {
+		j := i
+		for j < len(path) && path[j] != '/' && path[j] != '\\' {
+			j++
+		}
+		seg, last := path[i:j], j == len(path)
 		switch dotSegment(seg) {
+		case 0:
+			if n > 0 {
+				buf = append(buf, '/')
+			}
+			buf = append(buf, seg...)
+			n++
+		case 2:
+			if n > 0 {
+				n--
+				if n == 0 {
+					buf = buf[:1]
+				} else {
+					buf = buf[:bytes.LastIndexByte(buf, '/')]
+				}
+			}
+			fallthrough
 		case 1:
 			if last {
-				out = append(out, "")
+				if n > 0 {
+					buf = append(buf, '/')
+				}
+				n++ // a trailing empty segment
 			}
-		case 2:
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-			if last {
-				out = append(out, "")
-			}
-		default:
-			out = append(out, seg)
 		}
+		i = j + 1
 	}
-	return "/" + strings.Join(out, "/") + query
+	return string(append(buf, query...))
 }
 
 // pathNeedsNormalizing reports, without allocating, whether path has a
