@@ -35,6 +35,7 @@ func compileCORS(cp *networking.CorsPolicy) (*CORSPolicy, error) {
 			c.origins = append(c.origins, sm)
 		}
 	} else {
+		//lint:ignore SA1019 the deprecated allowOrigin is honoured when allowOrigins is absent, as Istio does
 		for _, o := range cp.GetAllowOrigin() {
 			c.origins = append(c.origins, match.Exact(o))
 		}

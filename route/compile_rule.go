@@ -242,8 +242,8 @@ func (c *compiler) compileMirrors(r *networking.HTTPRoute) []*mirrorSpec {
 		switch {
 		case r.GetMirrorPercentage() != nil:
 			chance = fault.FromPercent(r.GetMirrorPercentage().GetValue())
-		case r.GetMirrorPercent() != nil:
-			chance = fault.FromPercent(float64(r.GetMirrorPercent().GetValue()))
+		case mirrorPercent(r) != nil:
+			chance = fault.FromPercent(float64(mirrorPercent(r).GetValue()))
 		}
 		if chance > 0 {
 			out = append(out, &mirrorSpec{dest: c.newDest(m), chance: chance})
@@ -363,4 +363,14 @@ func (r *httpRule) buildMirrors(views int, shadow bool) {
 		}
 		r.mirrorsByView[v] = ms
 	}
+}
+
+// mirrorPercent returns the deprecated mirrorPercent, still honoured when
+// mirrorPercentage is absent (virtualservice.md §11).
+func mirrorPercent(r *networking.HTTPRoute) interface{ GetValue() uint32 } {
+	//lint:ignore SA1019 honoured on purpose, with a deprecation warning from Validate
+	if p := r.GetMirrorPercent(); p != nil {
+		return p
+	}
+	return nil
 }

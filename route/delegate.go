@@ -96,8 +96,9 @@ func mergeDelegateRoute(root, leaf *networking.HTTPRoute) *networking.HTTPRoute 
 	if out.Mirror == nil && len(out.Mirrors) == 0 {
 		out.Mirror = root.GetMirror()
 		out.Mirrors = root.GetMirrors()
+		//lint:ignore SA1019 the deprecated mirrorPercent is inherited like every mirror field
 		if out.MirrorPercent == nil {
-			out.MirrorPercent = root.GetMirrorPercent()
+			out.MirrorPercent = root.MirrorPercent //lint:ignore SA1019 inherited as is
 		}
 		if out.MirrorPercentage == nil {
 			out.MirrorPercentage = root.GetMirrorPercentage()

@@ -118,16 +118,6 @@ func (v *view) addDomain(d string, vh *vhost) {
 	v.domains = append(v.domains, domainEntry{domain: d, vh: vh})
 }
 
-// hasDomain reports whether d is already served.
-func (v *view) hasDomain(d string) bool {
-	for _, e := range v.domains {
-		if e.domain == d {
-			return true
-		}
-	}
-	return false
-}
-
 // sortWildcards orders the wildcard lists longest first (stable).
 func (v *view) sortWildcards() {
 	sortStable(v.suffix, func(a, b wildDomain) bool { return len(a.affix) > len(b.affix) })
