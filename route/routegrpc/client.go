@@ -104,8 +104,10 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 	}
 	var avoid []string
 	tries := 1 + max(d.Retry.Attempts, 0)
+	releaseRetry := func() {}
 	for n := 1; ; n++ {
 		o, addr := c.unaryTry(ctx, &d, &mreq, up, req, reply, cc, invoker, opts, avoid)
+		releaseRetry()
 		if o.err == nil {
 			applyResponseOps(opts, &d)
 			return nil
@@ -113,13 +115,29 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		if n >= tries || !retriable(&d.Retry, o) {
 			return o.err
 		}
+		var ok bool
+		if releaseRetry, ok = c.admitRetry(&d); !ok {
+			return o.err // retry overflow: the original failure stands
+		}
 		if err := c.cfg.sleep(ctx, backoff(&d.Retry, n, c.cfg.rand)); err != nil {
+			releaseRetry()
 			return o.err
 		}
 		if d.Retry.IgnorePreviousHosts && addr != "" {
 			avoid = append(avoid, addr)
 		}
 	}
+}
+
+// admitRetry asks the target's circuit breaker for a retry slot when
+// calls go through a Router; without one every retry is admitted.
+func (c *client) admitRetry(d *route.Decision) (func(), bool) {
+	r := c.cfg.router
+	if r == nil || d.Passthrough {
+		return func() {}, true
+	}
+	t := d.Target
+	return r.pick.admitRetry(&t)
 }
 
 // unaryTry makes one try, bounded by the per-try timeout, and returns its

@@ -321,24 +321,60 @@ func TestUnaryRouteTimeout(t *testing.T) {
 }
 
 func TestUnaryRouteTimeoutExpires(t *testing.T) {
-	b := serve(t, &backend{name: "v1", fail: func(ctx context.Context, _ int) error {
+	b := serve(t, &backend{name: "v1", fail: func(ctx context.Context, n int) error {
+		if n == 1 {
+			return nil // the warm-up call
+		}
 		<-ctx.Done()
 		return ctx.Err()
 	}})
 	d := routeTo("v1")
-	d.Timeout = 50 * time.Millisecond
+	d.Timeout = 100 * time.Millisecond
 	d.Retry = route.Retry{Attempts: 5, On: route.Retry5xx | route.RetryDeadlineExceeded}
 	c := dial(t, b.addr, always(d))
+	if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
 	if diff := cmp.Diff(codes.DeadlineExceeded, status.Code(err)); diff != "" {
 		t.Errorf("code (-want +got):\n%s", diff)
 	}
 	if el := time.Since(start); el > time.Second {
-		t.Errorf("call took %v, want about the 50ms route timeout", el)
+		t.Errorf("call took %v, want about the 100ms route timeout", el)
 	}
-	if n := b.calls.Load(); n != 1 {
-		t.Errorf("backend served %d tries, want 1: the route timeout covers all retries", n)
+	if n := b.calls.Load(); n != 2 {
+		t.Errorf("backend served %d tries of the timed-out call, want 1: the route timeout covers all retries", n-1)
+	}
+}
+
+func TestUnaryRetryOverflowKeepsOriginalFailure(t *testing.T) {
+	b := serve(t, &backend{name: "v1", fail: failFirst(1, codes.Unavailable)})
+	p := newFakePicker(map[string][]string{"v1": {b.addr}})
+	p.noRetry = true
+	d := routeTo("v1")
+	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
+	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)))
+	_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
+	if diff := cmp.Diff([]any{codeAndMessage{codes.Unavailable, "scripted failure"}, int32(1)}, []any{statusOf(err), b.calls.Load()}); diff != "" {
+		t.Errorf("status, tries (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnaryRetrySlotsAreReleased(t *testing.T) {
+	b := serve(t, &backend{name: "v1", fail: failFirst(2, codes.Unavailable)})
+	p := newFakePicker(map[string][]string{"v1": {b.addr}})
+	d := routeTo("v1")
+	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
+	var waits []time.Duration
+	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)), noBackoff(&waits))
+	if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retries != 0 {
+		t.Errorf("%d retry slots still held after the call", p.retries)
 	}
 }
 

@@ -243,6 +243,8 @@ type fakePicker struct {
 	next    map[string]int
 	err     error
 	gate    map[string]chan struct{} // picks for a subset wait for its channel to close
+	noRetry bool                     // refuse retry slots (circuit breaker overflow)
+	retries int                      // retry slots held
 	asked   int                      // pick calls, failed ones included
 	picks   []string
 	avoided [][]string
@@ -286,6 +288,20 @@ func (p *fakePicker) pick(t *policy.Target, _ *match.Request, avoid []string) (s
 		p.results = append(p.results, r)
 		p.mu.Unlock()
 	}, nil
+}
+
+func (p *fakePicker) admitRetry(*policy.Target) (func(), bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.noRetry {
+		return nil, false
+	}
+	p.retries++
+	return func() {
+		p.mu.Lock()
+		p.retries--
+		p.mu.Unlock()
+	}, true
 }
 
 func contains(list []string, s string) bool {

@@ -16,6 +16,9 @@ import (
 // endpoint for a try and learn the try's result through done.
 type picker interface {
 	pick(t *policy.Target, req *match.Request, avoid []string) (addr string, done func(policy.Result), err error)
+	// admitRetry asks for a retry slot (circuit-breaker maxRetries or
+	// retry budget); release frees it when the retry ends.
+	admitRetry(t *policy.Target) (release func(), ok bool)
 }
 
 // runtimePicker picks through a policy.Runtime.
@@ -28,6 +31,8 @@ func (p runtimePicker) pick(t *policy.Target, req *match.Request, avoid []string
 	}
 	return lease.Addr, lease.Release, nil
 }
+
+func (p runtimePicker) admitRetry(t *policy.Target) (func(), bool) { return p.rt.AdmitRetry(t) }
 
 // Router is the connection set of the client interceptors: it picks the
 // endpoint of each try through a policy.Runtime (balancing, circuit

@@ -65,6 +65,7 @@ type attempt struct {
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer         // per-try timeout, stopped when the stream commits
 	done    func(policy.Result) // nil without a Router
+	retry   func()              // frees the retry slot this try holds, nil for the first
 	addr    string
 	release sync.Once
 }
@@ -74,6 +75,9 @@ func (a *attempt) finish(o outcome) {
 		a.stopTimer()
 		if a.done != nil {
 			a.done(result(o))
+		}
+		if a.retry != nil {
+			a.retry()
 		}
 		a.cancel(nil)
 	})
@@ -119,6 +123,7 @@ type retryStream struct {
 	tries     int        // tries allowed in all
 	made      int        // tries made
 	avoid     []string
+	retrySlot func() // admitted for the next try
 	sent      []any // messages sent before commit, for replay
 	sentBytes int
 	halfClose bool
@@ -158,6 +163,11 @@ func (s *retryStream) mayRetry(o outcome, a *attempt) bool {
 	if s.committed || s.made >= s.tries || !retriable(&s.d.Retry, o) {
 		return false
 	}
+	release, ok := s.c.admitRetry(&s.d)
+	if !ok {
+		return false // retry overflow: the original failure stands
+	}
+	s.retrySlot = release
 	if s.d.Retry.IgnorePreviousHosts && a != nil && a.addr != "" {
 		s.avoid = append(s.avoid, a.addr)
 	}
@@ -169,7 +179,8 @@ func (s *retryStream) mayRetry(o outcome, a *attempt) bool {
 // response message.
 func (s *retryStream) newAttempt() (*attempt, outcome) {
 	tctx, cancel := context.WithCancelCause(s.ctx)
-	a := &attempt{ctx: tctx, cancel: cancel}
+	a := &attempt{ctx: tctx, cancel: cancel, retry: s.retrySlot}
+	s.retrySlot = nil
 	if pt := s.d.Retry.PerTryTimeout; pt > 0 {
 		a.timer = time.AfterFunc(pt, func() { cancel(errPerTryTimeout) })
 	}
