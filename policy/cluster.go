@@ -119,6 +119,18 @@ func (c *cluster) current() *clusterState {
 		}
 		st.hosts = append(st.hosts, e)
 	}
+	if !c.cfg.localityOff {
+		if w := distributeWeights(c.rt.locality, c.cfg.distribute, st.hosts); w != nil {
+			kept := st.hosts[:0]
+			for i, e := range st.hosts {
+				if w[i] > 0 {
+					e.weight = w[i]
+					kept = append(kept, e)
+				}
+			}
+			st.hosts = kept
+		}
+	}
 	st.healthy.Store(c.buildHostSet(st))
 	c.state.Store(st)
 	return st

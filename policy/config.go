@@ -67,6 +67,7 @@ type config struct {
 
 	localityOff bool
 	failover    map[string]string // from region → to region
+	distribute  []distributeRule
 
 	// circuit breakers; 0 = unlimited
 	maxRequests int64
@@ -125,6 +126,14 @@ func (c *config) compileLB(lb *networking.LoadBalancerSettings) {
 	}
 	if ls := lb.GetLocalityLbSetting(); ls != nil {
 		c.localityOff = ls.Enabled != nil && !ls.Enabled.Value
+		for _, d := range ls.Distribute {
+			r := distributeRule{from: d.From}
+			for loc, w := range d.To {
+				r.to = append(r.to, localityWeight{pattern: loc, weight: uint64(w)})
+			}
+			sortMostSpecificFirst(r.to)
+			c.distribute = append(c.distribute, r)
+		}
 		for _, f := range ls.Failover {
 			if c.failover == nil {
 				c.failover = map[string]string{}

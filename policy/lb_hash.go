@@ -112,7 +112,7 @@ func findCookie(line, name string) (string, bool) {
 		part, line, _ = strings.Cut(line, ";")
 		part = strings.TrimSpace(part)
 		k, v, ok := strings.Cut(part, "=")
-		if ok && k == name {
+		if ok && strings.TrimSpace(k) == name {
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}

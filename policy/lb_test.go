@@ -368,3 +368,54 @@ func TestLocalityFailover(t *testing.T) {
 		}
 	})
 }
+
+func TestLocalityMatch(t *testing.T) {
+	tests := []struct {
+		name, locality, pattern string
+		want                    bool
+	}{
+		{"exact locality", "us/east/a", "us/east/a", true},
+		{"trailing wildcard covers zones", "us/east/a", "us/*", true},
+		{"omitted segments match anything", "us/east/a", "us/east", true},
+		{"other region", "eu/east/a", "us/*", false},
+		{"other subzone", "us/east/b", "us/east/a", false},
+		{"lone wildcard covers everything", "ap/x/y", "*", true},
+		{"pattern deeper than the locality", "us", "us/east/a", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := localityMatch(tc.locality, tc.pattern); got != tc.want {
+				t.Errorf("localityMatch(%q, %q) = %v, want %v", tc.locality, tc.pattern, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLocalityDistribute(t *testing.T) {
+	eps := endpoints(5)
+	eps[0].Locality, eps[1].Locality, eps[2].Locality = "us/east/a", "us/east/b", "us/east/a"
+	eps[3].Locality, eps[4].Locality = "us/west/a", "eu/west/a"
+	p := &networking.TrafficPolicy{LoadBalancer: &networking.LoadBalancerSettings{
+		LbPolicy: &networking.LoadBalancerSettings_Simple{Simple: networking.LoadBalancerSettings_RANDOM},
+		LocalityLbSetting: &networking.LocalityLoadBalancerSetting{Distribute: []*networking.LocalityLoadBalancerSetting_Distribute{{
+			From: "us/east/*", To: map[string]uint32{"us/east/*": 80, "us/west/*": 20}}}}}}
+	t.Run("traffic splits by locality weight, then evenly inside a locality (±5%); other localities get none", func(t *testing.T) {
+		rt, tg, _ := newTestRuntime(t, eps, p, WithLocality("us/east/a"))
+		got := countPicks(t, rt, tg, &match.Request{}, 30000)
+		east := got[addr(1)] + got[addr(2)] + got[addr(3)]
+		if !within(east, 24000, 0.05) || !within(got[addr(4)], 6000, 0.05) || got[addr(5)] != 0 {
+			t.Errorf("picks %v: want us/east 24000, us/west 6000 (±5%%), eu none", got)
+		}
+		for i := 1; i <= 3; i++ {
+			if !within(got[addr(i)], 8000, 0.08) {
+				t.Errorf("us/east host %d got %d, want 8000±8%%", i, got[addr(i)])
+			}
+		}
+	})
+	t.Run("a caller outside from is not affected", func(t *testing.T) {
+		rt, tg, _ := newTestRuntime(t, eps, p, WithLocality("eu/west/a"))
+		if got := countPicks(t, rt, tg, &match.Request{}, 500); len(got) != 5 {
+			t.Errorf("picks %v, want all five hosts", got)
+		}
+	})
+}
