@@ -134,16 +134,23 @@ func (m *middleware) serveWithTimeout(w http.ResponseWriter, r *http.Request, dc
 	r = r.WithContext(dc)
 	rewriteInbound(r, d, &dc.view)
 	rw := &responseWriter{w: w, ops: d.ResponseHeaders, cors: cors, origin: origin, timeout: true}
+	rw.timer.Add(1)
 	stop := context.AfterFunc(ctx, func() {
+		defer rw.timer.Done()
 		if ctx.Err() == context.DeadlineExceeded {
 			rw.expire()
 		}
 	})
 	m.next.ServeHTTP(rw, r)
-	if stop() && ctx.Err() == context.DeadlineExceeded {
-		// The deadline passed but the timer's callback had not started:
-		// the handler returned without answering in time.
-		rw.expire()
+	if stop() {
+		rw.timer.Done()
+		if ctx.Err() == context.DeadlineExceeded {
+			// The deadline passed but the callback had not started: the
+			// handler returned without answering in time.
+			rw.expire()
+		}
+	} else {
+		rw.timer.Wait() // let a running expiry finish its 504
 	}
 	rw.finish()
 }

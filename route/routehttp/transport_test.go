@@ -502,4 +502,3 @@ func TestTransportCallerCancellation(t *testing.T) {
 		t.Errorf("err = %v after %d attempts; want the caller's context error after 1", err, b.attempts.Load())
 	}
 }
-

@@ -36,6 +36,7 @@ type responseWriter struct {
 	wroteHeader bool
 	timedOut    bool
 	done        bool // the handler returned; expire must not write
+	timer       sync.WaitGroup
 }
 
 func (rw *responseWriter) lock() {
