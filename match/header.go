@@ -91,6 +91,8 @@ func (h *headerMatcher) label() string {
 	return "header " + h.name
 }
 
+// String describes the entry, e.g. `header end-user = "jason"`, wrapped
+// in "!(…)" for withoutHeaders.
 func (h *headerMatcher) String() string {
 	s := "header " + h.name + " " + h.m.String()
 	if h.invert {

@@ -41,6 +41,7 @@ type re2Regexp struct {
 	pattern string
 }
 
+// String returns the pattern as configured, without the anchoring group.
 func (r re2Regexp) String() string { return r.pattern }
 
 // Regexp2Compiler returns an opt-in compiler for github.com/dlclark/regexp2
@@ -71,9 +72,11 @@ type regexp2Regexp struct {
 	pattern string
 }
 
+// MatchString runs one bounded match; an error (the timeout) is no match.
 func (r regexp2Regexp) MatchString(s string) bool {
 	ok, err := r.re.MatchString(s)
 	return err == nil && ok
 }
 
+// String returns the pattern as configured, without the anchoring group.
 func (r regexp2Regexp) String() string { return r.pattern }

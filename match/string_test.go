@@ -208,3 +208,30 @@ func TestStringMatcherMatchAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestRegexMatchersAreSafeForConcurrentUse(t *testing.T) {
+	for name, compile := range map[string]RegexCompiler{"RE2": RE2Compiler(), "regexp2": Regexp2Compiler(time.Second)} {
+		t.Run(name, func(t *testing.T) {
+			m, err := CompileStringMatch(regex(`/api/v\d+/.*`), compile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan bool)
+			for g := range 8 {
+				go func() {
+					ok := true
+					for i := range 200 {
+						in := "/api/v" + string(rune('0'+(g+i)%10)) + "/x"
+						ok = ok && m.Match(in) && !m.Match(in[1:])
+					}
+					done <- ok
+				}()
+			}
+			for range 8 {
+				if !<-done {
+					t.Error("a concurrent match gave a wrong answer")
+				}
+			}
+		})
+	}
+}
