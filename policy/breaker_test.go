@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/subset"
 )
 
 func poolPolicy(tcp *networking.ConnectionPoolSettings_TCPSettings, h *networking.ConnectionPoolSettings_HTTPSettings) *networking.TrafficPolicy {
@@ -240,5 +243,52 @@ func TestUnregisteredHostDialledByName(t *testing.T) {
 	defer l.Release(Result{Status: 200})
 	if l.Addr != "api.example.com:443" || l.Endpoint.Address != "api.example.com" {
 		t.Errorf("lease %q / %q, want the host name at the target port", l.Addr, l.Endpoint.Address)
+	}
+}
+
+func TestWildcardServices(t *testing.T) {
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{Host: "*.static.test", Ports: []subset.ServicePort{{Number: 80, Name: "http", TargetPort: 8080}},
+		Endpoints: []subset.Endpoint{{Address: "10.9.9.9"}}})
+	reg.SetService(subset.Service{Host: "*.external.test", Ports: []subset.ServicePort{{Number: 443, Name: "https", TargetPort: 8443}}, External: true})
+	rt := NewRuntime(reg)
+	tests := []struct {
+		name string
+		t    Target
+		req  match.Request
+		want string
+	}{
+		{"a wildcard service's endpoints serve the names it covers", Target{Host: "a.static.test", Port: 80}, match.Request{}, "10.9.9.9:8080"},
+		{"a wildcard service without endpoints dials the name asked for at its target port", Target{Host: "api.external.test", Port: 443}, match.Request{}, "api.external.test:8443"},
+		{"a wildcard destination dials the request's authority", Target{Host: "*.external.test", Port: 443}, match.Request{Authority: "b.external.test"}, "b.external.test:443"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := rt.Pick(&tc.t, &tc.req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Release(Result{Status: 200})
+			if l.Addr != tc.want {
+				t.Errorf("Addr = %q, want %q", l.Addr, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoggerReportsEjections(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	od := &networking.OutlierDetection{Consecutive_5XxErrors: u32(1), MaxEjectionPercent: 100}
+	rt, tg, _ := newTestRuntime(t, endpoints(2), outlierPolicy(od), WithLogger(log), WithClock(newFakeClock().Now))
+	feed(t, rt, tg, addr(1), 1, Result{Status: 500})
+	want := `level=INFO msg="outlier ejected endpoint" cluster=outbound|80||svc.test.svc.cluster.local endpoint=10.0.0.1:80 reason=consecutive5xxErrors for=30s ejections=1` + "\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }

@@ -87,7 +87,7 @@ func (c *cluster) current() *clusterState {
 	if st != nil && st.gen.Load() == gen {
 		return st
 	}
-	svc := c.rt.reg.Lookup(c.host)
+	svc := c.rt.reg.Resolve(c.host)
 	if st != nil && st.svc == svc {
 		st.gen.Store(gen)
 		return st
@@ -99,9 +99,13 @@ func (c *cluster) current() *clusterState {
 	}
 	st = &clusterState{svc: svc}
 	st.gen.Store(gen)
-	if svc != nil {
+	switch {
+	case svc != nil && (len(svc.Endpoints) > 0 || !host.IsWildcard(svc.Host)):
 		st.sel = svc.Select(c.labels, c.port)
-	} else {
+	case svc != nil: // wildcard service without endpoints: dial the host asked for
+		named := &subset.Service{Host: c.host, Ports: svc.Ports}
+		st.sel = named.Select(nil, c.port)
+	default: // not in the registry: dialled by name
 		named := &subset.Service{Host: c.host}
 		st.sel = named.Select(nil, c.port)
 	}

@@ -78,6 +78,29 @@ func (r *Registry) Lookup(host string) *Service {
 	return (*r.services.Load())[host]
 }
 
+// Resolve returns the service for host: the one registered under exactly
+// that name, else the most specific wildcard service covering it
+// ("*.foo.com" covers "a.foo.com", not "foo.com"; "*.b.foo.com" beats
+// "*.foo.com"), else nil.
+func (r *Registry) Resolve(host string) *Service {
+	if r == nil {
+		return nil
+	}
+	m := *r.services.Load()
+	if s := m[host]; s != nil {
+		return s
+	}
+	var best *Service
+	for h, s := range m {
+		if len(h) > 1 && h[0] == '*' && strings.HasSuffix(host, h[1:]) && len(host) > len(h)-1 {
+			if best == nil || len(h) > len(best.Host) {
+				best = s
+			}
+		}
+	}
+	return best
+}
+
 // Generation returns a number that changes after every update, so that
 // callers caching what they looked up know when to look again. It is 0 for
 // a nil registry.
@@ -156,7 +179,8 @@ func (s *Service) Port(n uint32) (ServicePort, bool) {
 // computing it once per Service value and caching it. The dial port of an
 // endpoint is, in order: its ports[<service port name>], its own Port, the
 // service port's targetPort, the port itself ("unix://" addresses are
-// dialled as they are). port 0 with a single-port
+// dialled as they are). port 0 on a service with several ports means its
+// first port. port 0 with a single-port
 // service means that port.
 func (s *Service) Select(labels map[string]string, port uint32) *Selection {
 	if port == 0 && len(s.Ports) == 1 {
@@ -177,8 +201,14 @@ func (s *Service) Select(labels map[string]string, port uint32) *Selection {
 }
 
 func (s *Service) computeSelection(labels map[string]string, port uint32) *Selection {
-	sp, _ := s.Port(port)
+	sp, ok := s.Port(port)
+	if !ok && port == 0 && len(s.Ports) > 0 {
+		sp = s.Ports[0] // no port known: the service's first port
+	}
 	target := port
+	if target == 0 {
+		target = sp.Number
+	}
 	if sp.TargetPort != 0 {
 		target = sp.TargetPort
 	}

@@ -215,3 +215,36 @@ func TestRefreshFromResolver(t *testing.T) {
 		t.Errorf("failed lookup registered b.test")
 	}
 }
+
+func TestResolve(t *testing.T) {
+	r := NewRegistry()
+	for _, h := range []string{"a.foo.com", "*.foo.com", "*.b.foo.com"} {
+		r.SetService(Service{Host: h})
+	}
+	tests := []struct{ name, host, want string }{
+		{"exact name first", "a.foo.com", "a.foo.com"},
+		{"wildcard covers a subdomain", "x.foo.com", "*.foo.com"},
+		{"most specific wildcard wins", "x.b.foo.com", "*.b.foo.com"},
+		{"wildcard does not cover its bare suffix", "foo.com", ""},
+		{"unrelated host resolves to nothing", "bar.com", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ""
+			if s := r.Resolve(tc.host); s != nil {
+				got = s.Host
+			}
+			if got != tc.want {
+				t.Errorf("Resolve(%q) = %q, want %q", tc.host, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSelectUnknownPort(t *testing.T) {
+	s := &Service{Host: "m.test", Ports: []ServicePort{{Number: 8080, Name: "http", TargetPort: 18080}, {Number: 9090, Name: "grpc"}},
+		Endpoints: []Endpoint{{Address: "10.0.0.1"}}}
+	if diff := cmp.Diff([]string{"10.0.0.1:18080"}, s.Select(nil, 0).Addrs); diff != "" {
+		t.Errorf("port 0 on a multi-port service dials its first port (-want +got):\n%s", diff)
+	}
+}
