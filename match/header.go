@@ -1,9 +1,6 @@
 package match
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // jwtClaimPrefix starts header keys that Istio turns into matches on the
 // claims of a verified JWT rather than on a header.
@@ -73,12 +70,13 @@ func (h *headerMatcher) match(req *Request, why *string) bool {
 		return true
 	}
 	if why != nil {
-		if !ok {
-			*why = "without " + h.label() + ": missing counts as \"\", which is " + h.m.String()
-		} else if h.m.Kind == KindAny {
+		switch {
+		case h.m.Kind == KindAny:
 			*why = "without " + h.label() + ": present"
-		} else {
-			*why = "without " + h.label() + ": " + strconv.Quote(joinValues(v, vs)) + " is " + h.m.String()
+		case !ok:
+			*why = "without " + h.label() + ": missing counts as " + h.m.whyMatches("")
+		default:
+			*why = "without " + h.label() + ": " + h.m.whyMatches(joinValues(v, vs))
 		}
 	}
 	return false

@@ -169,6 +169,21 @@ func (m *StringMatcher) whyNot(s string) string {
 	return q + " does not match " + m.String()
 }
 
+// whyMatches describes, for Explain, the (unwanted) match of s, e.g.
+// `"bar" is "bar"` or `"bar" starts with "ba"`.
+func (m *StringMatcher) whyMatches(s string) string {
+	q := strconv.Quote(s)
+	switch m.Kind {
+	case KindExact:
+		return q + " is " + strconv.Quote(m.Value)
+	case KindPrefix:
+		return q + " starts with " + strconv.Quote(m.Value)
+	case KindRegex:
+		return q + " matches regex " + strconv.Quote(m.Value)
+	}
+	return q + " is present"
+}
+
 // asciiEqualFold reports whether a and b are equal under ASCII case
 // folding only (as Envoy's case-insensitive path matching), without
 // allocating. Unlike strings.EqualFold it never folds non-ASCII runes
