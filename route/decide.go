@@ -246,7 +246,7 @@ const (
 // x-envoy-upstream-rq-per-try-timeout-ms and x-envoy-max-retries (only
 // when a retry policy exists, as Envoy). Malformed values are ignored.
 func applyOverrides(d *Decision, req *match.Request) {
-	if req.Header == nil && req.Metadata == nil {
+	if len(req.Header) == 0 && len(req.Metadata) == 0 {
 		return
 	}
 	if ms, ok := headerUint(req, hdrTimeout, hdrTimeoutC); ok {
@@ -285,7 +285,7 @@ func headerUint(req *match.Request, lower, canonical string) (uint64, bool) {
 // (WebSocket and the like): an Upgrade header, or "upgrade" among the
 // Connection tokens. Such requests never get the default timeout.
 func isUpgrade(req *match.Request) bool {
-	if req.Header == nil && req.Metadata == nil {
+	if len(req.Header) == 0 && len(req.Metadata) == 0 {
 		return false
 	}
 	if v, vs, ok := req.HeaderValues("upgrade", "Upgrade"); ok && (v != "" || len(vs) > 0) {

@@ -19,6 +19,7 @@ type Table struct {
 	views     []*view
 	meshViews map[string]*view // by caller namespace
 	meshOther *view            // callers in namespaces the configuration never names
+	meshSelf  *view            // callers in the WithNamespace namespace (requests naming none)
 	gwViews   map[string]*view // by "ns/name"
 	// defaultRule carries the timeout and retries of default and
 	// passthrough routes.
@@ -49,7 +50,7 @@ func (t *Table) viewFor(req *match.Request) *view {
 	if gw == "" || gw == match.MeshGateway {
 		ns := req.SourceNamespace
 		if ns == "" {
-			ns = t.opts.namespace
+			return t.meshSelf
 		}
 		if v, ok := t.meshViews[ns]; ok {
 			return v
@@ -69,6 +70,7 @@ func (t *Table) build(c *compiler) {
 		t.views = append(t.views, v)
 		t.meshViews[ns] = v
 	}
+	t.meshSelf = t.meshViews[c.opts.namespace]
 	t.meshOther = c.buildMeshView(len(t.views), "")
 	t.views = append(t.views, t.meshOther)
 	for _, gw := range c.knownGateways() {

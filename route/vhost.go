@@ -19,10 +19,15 @@ type view struct {
 	// Envoy's virtual-host domain index (virtualservice.md §1.1): exact
 	// domains by map, then suffix wildcards longest first, prefix
 	// wildcards longest first, then "*".
-	exact  map[string]*vhost
-	suffix []wildDomain
-	prefix []wildDomain
-	any    *vhost
+	exact map[string]*vhost
+	// suffixDot holds the suffix wildcards whose remaining part starts
+	// with "." ("*.foo.com" as ".foo.com"), found by trying each label
+	// boundary of the request host from the longest suffix down; suffix
+	// holds the partial ones ("*-bar.foo.com"), longest first.
+	suffixDot map[string]*vhost
+	suffix    []wildDomain
+	prefix    []wildDomain
+	any       *vhost
 
 	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
 
@@ -95,6 +100,14 @@ func (v *view) addDomain(d string, vh *vhost) {
 			return
 		}
 		v.any = vh
+	case strings.HasPrefix(d, "*."):
+		if _, ok := v.suffixDot[d[1:]]; ok {
+			return
+		}
+		if v.suffixDot == nil {
+			v.suffixDot = map[string]*vhost{}
+		}
+		v.suffixDot[d[1:]] = vh
 	case strings.HasPrefix(d, "*"):
 		for _, w := range v.suffix {
 			if w.affix == d[1:] {
@@ -129,11 +142,29 @@ func (v *view) lookup(h string) *vhost {
 	if vh, ok := v.exact[h]; ok {
 		return vh
 	}
+	var best *vhost
+	bestLen := 0
+	if len(v.suffixDot) > 0 {
+		for i := 1; i < len(h); i++ {
+			if h[i] == '.' {
+				if vh, ok := v.suffixDot[h[i:]]; ok {
+					best, bestLen = vh, len(h)-i
+					break
+				}
+			}
+		}
+	}
 	for i := range v.suffix {
 		w := &v.suffix[i]
+		if len(w.affix) <= bestLen {
+			break
+		}
 		if len(h) > len(w.affix) && strings.HasSuffix(h, w.affix) {
 			return w.vh
 		}
+	}
+	if best != nil {
+		return best
 	}
 	for i := range v.prefix {
 		w := &v.prefix[i]
