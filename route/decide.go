@@ -130,7 +130,7 @@ func (t *Table) decideRule(v *view, e *routeEntry, rm *ruleMatch, req *match.Req
 	}
 	switch r.action {
 	case ActionRedirect:
-		d.Redirect = Redirect{Location: r.redirect.location(req, rm), Code: r.redirect.code}
+		d.Redirect = Redirect{Location: r.redirect.location(req, rm, match.NormalizePath(req.Path)), Code: r.redirect.code}
 		d.Status = r.redirect.code
 		d.ResponseHeaders = r.respHeaders
 		return d
@@ -195,10 +195,13 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 		d.Action, d.Status, d.Reason = ActionUnavailable, 503, ti.reason
 	}
 
-	d.Path, d.Authority = req.Path, req.Authority
+	// Envoy normalises the path (Istio's pathNormalization BASE) before
+	// routing, and forwards the normalised path.
+	path := match.NormalizePath(req.Path)
+	d.Path, d.Authority = path, req.Authority
 	if r.rewrite != nil {
-		if p := r.rewrite.apply(req.Path, rm); p != req.Path {
-			d.Path, d.OriginalPath = p, req.Path
+		if p := r.rewrite.apply(path, rm); p != path {
+			d.Path, d.OriginalPath = p, path
 		}
 	}
 	if rd.authority != "" {

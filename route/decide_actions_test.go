@@ -225,3 +225,13 @@ func TestFirstRuleWinsAndMatchesAreORed(t *testing.T) {
 		})
 	}
 }
+
+func TestPathIsNormalisedBeforeMatchingAndForwarding(t *testing.T) {
+	tbl := oneRule(t, "  - match: [{uri: {prefix: /api}}]\n    rewrite: {uri: /v2}\n    route: [{destination: {host: svc}}]\n  - route: [{destination: {host: other}}]\n")
+	d := tbl.Decide(req("GET", "svc", "/x/../api/list?q=/../"))
+	got := []string{d.Destination.Host, d.Path, d.OriginalPath}
+	want := []string{"svc.default.svc.cluster.local", "/v2/list?q=/../", "/api/list?q=/../"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -48,8 +48,9 @@ func defaultPort(scheme string) string {
 	return "80"
 }
 
-// location builds the Location header as Envoy's redirect action does.
-func (s *redirectSpec) location(req *match.Request, rm *ruleMatch) string {
+// location builds the Location header as Envoy's redirect action does;
+// target is the request's normalised path and query.
+func (s *redirectSpec) location(req *match.Request, rm *ruleMatch, target string) string {
 	reqScheme := req.Scheme
 	if reqScheme == "" {
 		reqScheme = "http"
@@ -90,7 +91,7 @@ func (s *redirectSpec) location(req *match.Request, rm *ruleMatch) string {
 		hostPart = h + ":" + newPort
 	}
 
-	path, query := req.Path, ""
+	path, query := target, ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i:]
 	}
