@@ -219,3 +219,5 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

@@ -2,7 +2,6 @@ package routehttp
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -18,9 +17,6 @@ import (
 // discarded, and it never delays or fails the primary request. A mirror
 // that would exceed the in-flight bound is dropped.
 func (t *transport) mirror(req *http.Request, d *route.Decision, view *match.Request, hdr http.Header, authority string, body *replayBody) {
-	if t.cfg.shadowSuffix {
-		authority = shadowAuthority(authority)
-	}
 	timeout := t.mirrorTimeout(d)
 	path := d.Path
 	v := *view
@@ -48,6 +44,12 @@ func (t *transport) mirror(req *http.Request, d *route.Decision, view *match.Req
 			ProtoMinor: 1,
 			Header:     hdr.Clone(),
 			Host:       authority,
+		}
+		if m.ShadowSuffix || t.cfg.shadowSuffix {
+			out.Host = route.ShadowAuthority(authority)
+		}
+		if m.Target.Port == 0 {
+			m.Target.Port = v.Port // the port of the request being mirrored
 		}
 		if rc != http.NoBody {
 			out.Body, out.ContentLength = rc, body.length
@@ -96,13 +98,4 @@ func (t *transport) observe(m route.Mirror, status int, err error) {
 	if t.cfg.onMirrorResult != nil {
 		t.cfg.onMirrorResult(MirrorResult{Mirror: m, Status: status, Err: err})
 	}
-}
-
-// shadowAuthority appends Envoy's "-shadow" suffix to the host part of an
-// authority: "reviews:9080" becomes "reviews-shadow:9080".
-func shadowAuthority(authority string) string {
-	if h, p, err := net.SplitHostPort(authority); err == nil {
-		return net.JoinHostPort(h+"-shadow", p)
-	}
-	return authority + "-shadow"
 }
