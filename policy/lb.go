@@ -1,9 +1,10 @@
 package policy
 
 import (
-	"github.com/meshroute/meshroute/match"
 	"slices"
 	"sort"
+
+	"github.com/meshroute/meshroute/match"
 )
 
 // balancer picks one host of a fixed, non-empty set. hash is the
@@ -15,7 +16,8 @@ type balancer interface {
 
 // hostSet is the view balancers pick from: the non-ejected hosts (or all
 // of them in panic mode) split into locality priority tiers, each with its
-// balancer. It is immutable and swapped when ejections change.
+// balancer and its share of the traffic. It is immutable and swapped when
+// ejections change.
 type hostSet struct {
 	tiers []tier
 	panic bool
@@ -24,7 +26,13 @@ type hostSet struct {
 type tier struct {
 	hosts []*endpointState
 	lb    balancer
+	cum   uint64 // cumulative load percent up to and including this tier
 }
+
+// overprovisioning is Envoy's default overprovisioning factor (1.4, in
+// percent): a priority whose healthy share is at least 1/1.4 ≈ 71% keeps
+// all its traffic; below that the rest spills to the next priority.
+const overprovisioning = 140
 
 // buildHostSet computes the healthy view of st. Called with c.mu held or
 // before st is published.
@@ -47,22 +55,58 @@ func (c *cluster) buildHostSet(st *clusterState) *hostSet {
 		c.updateRingK(st.hosts)
 	}
 	if c.localityEnabled() {
-		byPrio := map[int][]*endpointState{}
-		var prios []int
-		for _, h := range healthy {
-			if _, ok := byPrio[h.priority]; !ok {
-				prios = append(prios, h.priority)
-			}
-			byPrio[h.priority] = append(byPrio[h.priority], h)
-		}
-		sort.Ints(prios)
-		for _, p := range prios {
-			hs.tiers = append(hs.tiers, tier{hosts: byPrio[p], lb: c.newBalancer(byPrio[p])})
-		}
+		c.priorityTiers(hs, st.hosts, healthy)
 		return hs
 	}
 	hs.tiers = []tier{{hosts: healthy, lb: c.newBalancer(healthy)}}
 	return hs
+}
+
+// priorityTiers splits hosts into locality priorities and gives each the
+// load Envoy would: its health (healthy/total × 1.4, at most 100%) in
+// priority order until 100% is handed out, normalised when the health of
+// all priorities together is under 100%.
+func (c *cluster) priorityTiers(hs *hostSet, all, healthy []*endpointState) {
+	total := map[int]uint64{}
+	byPrio := map[int][]*endpointState{}
+	var prios []int
+	for _, h := range all {
+		if _, ok := total[h.priority]; !ok {
+			prios = append(prios, h.priority)
+		}
+		total[h.priority]++
+	}
+	for _, h := range healthy {
+		byPrio[h.priority] = append(byPrio[h.priority], h)
+	}
+	sort.Ints(prios)
+	health := make([]uint64, len(prios))
+	var sum uint64
+	for i, p := range prios {
+		health[i] = min(100, overprovisioning*uint64(len(byPrio[p]))/total[p])
+		if len(byPrio[p]) > 0 {
+			health[i] = max(health[i], 1)
+		}
+		if hs.panic {
+			health[i] = 100
+		}
+		sum += health[i]
+	}
+	norm := min(100, sum)
+	remaining, cum := uint64(100), uint64(0)
+	for i, p := range prios {
+		if len(byPrio[p]) == 0 {
+			continue
+		}
+		load := min(remaining, health[i]*100/norm)
+		remaining -= load
+		cum += load
+		hs.tiers = append(hs.tiers, tier{hosts: byPrio[p], lb: c.newBalancer(byPrio[p]), cum: cum})
+	}
+	hs.tiers[0].cum += remaining // rounding leftovers go to the first tier
+	for i := 1; i < len(hs.tiers); i++ {
+		hs.tiers[i].cum += remaining
+	}
 }
 
 // localityEnabled reports whether locality failover applies: the caller's
@@ -94,13 +138,26 @@ func (hs *hostSet) pick(c *cluster, req *match.Request, avoid []string, l *Lease
 	if len(hs.tiers) == 0 {
 		return nil
 	}
-	t := &hs.tiers[0]
 	var h uint64
 	hashed := false
 	if c.cfg.hash != hashNone {
 		h, hashed = c.requestHash(req, l)
 	}
 	rnd := c.rt.rnd
+	t := &hs.tiers[0]
+	if len(hs.tiers) > 1 {
+		r := h
+		if !hashed {
+			r = rnd()
+		}
+		r %= 100
+		for i := range hs.tiers {
+			if r < hs.tiers[i].cum {
+				t = &hs.tiers[i]
+				break
+			}
+		}
+	}
 	e := t.lb.pick(h, hashed, rnd)
 	if len(avoid) == 0 || len(t.hosts) == 1 || !slices.Contains(avoid, e.addr) {
 		return e

@@ -419,3 +419,27 @@ func TestLocalityDistribute(t *testing.T) {
 		}
 	})
 }
+
+func TestLocalitySpillover(t *testing.T) {
+	eps := endpoints(3)
+	eps[0].Locality, eps[1].Locality, eps[2].Locality = "us/east/a", "us/east/a", "us/east/b"
+	od := &networking.OutlierDetection{Consecutive_5XxErrors: u32(1), MaxEjectionPercent: 100}
+	p := &networking.TrafficPolicy{LoadBalancer: simpleLB(networking.LoadBalancerSettings_RANDOM), OutlierDetection: od}
+	rt, tg, _ := newTestRuntime(t, eps, p, WithLocality("us/east/a"), WithClock(newFakeClock().Now))
+	if got := countPicks(t, rt, tg, &match.Request{}, 1000); got[addr(3)] != 0 {
+		t.Fatalf("healthy local priority leaked %d picks to the next", got[addr(3)])
+	}
+	for {
+		l, _ := rt.Pick(tg, &match.Request{}, nil)
+		if l.Addr == addr(1) {
+			l.Release(Result{Status: 500})
+			break
+		}
+		l.Release(Result{Status: 200})
+	}
+	got := countPicks(t, rt, tg, &match.Request{}, 20000)
+	// half the local priority is healthy: 50% × 1.4 = 70% stays, 30% spills
+	if !within(got[addr(2)], 14000, 0.05) || !within(got[addr(3)], 6000, 0.05) {
+		t.Errorf("picks %v, want 14000 local and 6000 spilled (±5%%)", got)
+	}
+}
