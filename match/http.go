@@ -146,6 +146,12 @@ func (m *HTTPMatch) Explain(req *Request) (ok bool, failed string) {
 }
 
 func (m *HTTPMatch) eval(req *Request, why *string) bool {
+	if req == nil {
+		if why != nil {
+			*why = "no request"
+		}
+		return false
+	}
 	if !m.source.match(req, why) {
 		return false
 	}

@@ -371,3 +371,25 @@ func TestCompileHTTPMatchErrors(t *testing.T) {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func TestNilRequestNeverMatches(t *testing.T) {
+	h, _ := CompileHTTPMatch(nil, nil, nil)
+	l4, _ := CompileL4Match(nil, nil)
+	tlsm, _ := CompileTLSMatch(&networking.TLSMatchAttributes{SniHosts: []string{"*"}}, nil)
+	type res struct {
+		OK  bool
+		Why string
+	}
+	var got []res
+	for _, f := range []func(*Request) (bool, string){h.Explain, l4.Explain, tlsm.Explain} {
+		ok, why := f(nil)
+		got = append(got, res{ok, why})
+	}
+	want := []res{{false, "no request"}, {false, "no request"}, {false, "no request"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if h.Match(nil) || l4.Match(nil) || tlsm.Match(nil) {
+		t.Error("a nil request matched")
+	}
+}

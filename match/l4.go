@@ -45,6 +45,12 @@ func (m *L4Match) Explain(req *Request) (ok bool, failed string) {
 }
 
 func (m *L4Match) eval(req *Request, why *string) bool {
+	if req == nil {
+		if why != nil {
+			*why = "no request"
+		}
+		return false
+	}
 	return m.source.match(req, why) && matchSubnets(m.subnets, req.DestinationIP, why)
 }
 
@@ -111,6 +117,12 @@ func (m *TLSMatch) Explain(req *Request) (ok bool, failed string) {
 }
 
 func (m *TLSMatch) eval(req *Request, why *string) bool {
+	if req == nil {
+		if why != nil {
+			*why = "no request"
+		}
+		return false
+	}
 	if !m.L4.source.match(req, why) {
 		return false
 	}
