@@ -1,8 +1,10 @@
 package route
 
 import (
+	"strings"
 	"time"
 
+	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/policy"
 )
@@ -30,6 +32,11 @@ func (t *Table) Decide(req *match.Request) Decision {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
+	}
+	if len(v.httpsRedirects) > 0 && req.Scheme != "https" {
+		if d, ok := v.redirectToHTTPS(req); ok {
+			return d
+		}
 	}
 	vh := v.findVhost(req.Authority)
 	if vh == nil {
@@ -328,4 +335,30 @@ func containsFold(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// redirectToHTTPS answers a plain-HTTP request on a gateway server with
+// tls.httpsRedirect with a 301 to the same host, path and query over
+// https (Envoy require_tls: ALL); an explicit :80 is dropped.
+func (v *view) redirectToHTTPS(req *match.Request) (Decision, bool) {
+	port := requestPort(req)
+	h, p := splitAuthority(req.Authority)
+	lh := strings.ToLower(h)
+	for _, hr := range v.httpsRedirects {
+		if hr.port != 0 && port != 0 && hr.port != port {
+			continue
+		}
+		for _, pat := range hr.hosts {
+			if ihost.MatchesRequest(pat, lh) {
+				authority := req.Authority
+				if p == "80" {
+					authority = h
+				}
+				loc := "https://" + authority + match.NormalizePath(req.Path)
+				return Decision{Action: ActionRedirect, Status: 301, Redirect: Redirect{Location: loc, Code: 301},
+					Reason: "the gateway server redirects plain HTTP to HTTPS (tls.httpsRedirect)", Rule: RuleRef{Index: -1, MatchIndex: -1}}, true
+			}
+		}
+	}
+	return Decision{}, false
 }

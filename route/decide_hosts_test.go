@@ -1,6 +1,7 @@
 package route
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -289,3 +290,49 @@ func TestLegacyGatewayNameResolves(t *testing.T) {
 }
 
 var _ = time.Second
+
+func TestGatewayHTTPSRedirect(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.com]
+    tls: {httpsRedirect: true}
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.com]
+    tls: {mode: SIMPLE, credentialName: shop}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: shop, namespace: istio-system}
+spec:
+  hosts: [shop.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: shop.web.svc.cluster.local}}]}]
+`)
+	tests := []struct {
+		name, scheme, authority string
+		port                    uint32
+		want                    string
+	}{
+		{"plain HTTP on an httpsRedirect server gets 301 to https, dropping :80", "http", "shop.com:80", 80, "301 https://shop.com/p?q=1"},
+		{"https on the TLS server is routed", "https", "shop.com", 443, "route shop.web.svc.cluster.local"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", tc.authority, "/p?q=1")
+			r.Scheme, r.Port, r.Gateway = tc.scheme, tc.port, "istio-system/gw"
+			d := tbl.Decide(r)
+			got := fmt.Sprintf("%d %s", d.Status, d.Redirect.Location)
+			if d.Action == ActionRoute {
+				got = "route " + d.Destination.Host
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -17,6 +17,11 @@ func (t *Table) decideLinear(req *match.Request) Decision {
 	if v == nil {
 		return noRoute(reasonUnknownGW)
 	}
+	if len(v.httpsRedirects) > 0 && req.Scheme != "https" {
+		if d, ok := v.redirectToHTTPS(req); ok {
+			return d
+		}
+	}
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
 	if vh == nil {

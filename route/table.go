@@ -234,6 +234,21 @@ func (c *compiler) buildGatewayView(id int, gw string) *view {
 		v.addL4(vs)
 		v.consider(vs, true, "", hosts)
 	}
+	if g := c.gwObjs[gw]; g != nil {
+		for _, srv := range g.Spec.GetServers() {
+			if !srv.GetTls().GetHttpsRedirect() {
+				continue
+			}
+			hr := httpsRedirect{port: srv.GetPort().GetNumber()}
+			for _, sh := range srv.GetHosts() {
+				if i := strings.IndexByte(sh, '/'); i >= 0 {
+					sh = sh[i+1:]
+				}
+				hr.hosts = append(hr.hosts, strings.ToLower(sh))
+			}
+			v.httpsRedirects = append(v.httpsRedirects, hr)
+		}
+	}
 	for _, vh := range v.vhosts {
 		if len(vh.vss) > 1 {
 			sortStable(vh.routes, func(a, b routeEntry) bool { return !a.rule.catchAll && b.rule.catchAll })

@@ -37,11 +37,22 @@ type view struct {
 	tcpAll []l4Entry
 	tlsAll []l4Entry
 
+	// httpsRedirects are the gateway's HTTP servers with
+	// tls.httpsRedirect: every request for their hosts gets a 301 to
+	// https (gateway.md, ServerTLSSettings).
+	httpsRedirects []httpsRedirect
+
 	vhosts  []*vhost      // in build order
 	domains []domainEntry // every domain in insertion order (linear matcher, Explain)
 	// considered records, per VirtualService of the configuration, why
 	// the view took or skipped it (Explain).
 	considered []vsConsideration
+}
+
+// httpsRedirect is one gateway server that redirects to https.
+type httpsRedirect struct {
+	port  uint32
+	hosts []string // host patterns, lower case
 }
 
 // wildDomain is a wildcard domain: the part after "*" (suffix) or before
