@@ -43,10 +43,14 @@ func (h HeaderOps) Apply(hdr http.Header) {
 }
 
 // Set returns the set operations across all levels (a copy).
-func (h HeaderOps) Set() []HeaderValue { return h.collect(func(l *headerOps) []HeaderValue { return l.set }) }
+func (h HeaderOps) Set() []HeaderValue {
+	return h.collect(func(l *headerOps) []HeaderValue { return l.set })
+}
 
 // Add returns the add operations across all levels (a copy).
-func (h HeaderOps) Add() []HeaderValue { return h.collect(func(l *headerOps) []HeaderValue { return l.add }) }
+func (h HeaderOps) Add() []HeaderValue {
+	return h.collect(func(l *headerOps) []HeaderValue { return l.add })
+}
 
 // Remove returns the removed header names across all levels (a copy).
 func (h HeaderOps) Remove() []string {
