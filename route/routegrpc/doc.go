@@ -32,9 +32,12 @@
 //     response header operations to the header metadata the caller asked for
 //     with grpc.Header;
 //   - sets the route timeout as a context deadline that never extends a
-//     shorter deadline of the caller. A stream gets one only when its route
-//     (or the x-envoy-upstream-rq-timeout-ms header) sets it explicitly:
-//     the table's default timeout is for plain requests;
+//     shorter deadline of the caller (as Istio's max_grpc_timeout caps the
+//     client's grpc-timeout). A stream gets one only when its route (or the
+//     x-envoy-upstream-rq-timeout-ms header) sets it explicitly: the
+//     table's default timeout is for plain requests. An expired route
+//     timeout reads DeadlineExceeded, the code a gRPC deadline gives,
+//     where Envoy's local 504 would reach the client as Unavailable;
 //   - sends the call, retrying per retryOn: the gRPC tokens (cancelled,
 //     deadline-exceeded, internal, resource-exhausted, unavailable) match the
 //     status the upstream answered with; the connection-level tokens (reset,

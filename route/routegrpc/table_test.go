@@ -219,3 +219,40 @@ func TestTableMirrorCopiesTheRequestBeforeReturning(t *testing.T) {
 		t.Errorf("mirrored payload (-want +got):\n%s", diff)
 	}
 }
+
+func TestTableStreamRoutedWithHeaderOperations(t *testing.T) {
+	m := newReviewsMesh(t)
+	s, err := m.client.FullDuplexCall(jason())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := s.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.CloseSend()
+	in := m.v2.lastMD()
+	got := map[string][]string{
+		"response": {string(r.GetPayload().GetBody())},
+		"in x-route": in["x-route"], "in x-secret": in["x-secret"],
+		"out x-resp": hdr["x-resp"], "out x-served-by": hdr["x-served-by"],
+	}
+	want := map[string][]string{
+		"response":   {"v2:a"},
+		"in x-route": {"jason"}, "in x-secret": nil,
+		"out x-resp": {"one"}, "out x-served-by": nil,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := m.mirror.calls.Load(); n != 0 {
+		t.Errorf("stream was mirrored %d times, want none (mirrors are for unary calls)", n)
+	}
+}
