@@ -124,7 +124,7 @@ type retryStream struct {
 	made      int        // tries made
 	avoid     []string
 	retrySlot func() // admitted for the next try
-	sent      []any // messages sent before commit, for replay
+	sent      []any  // messages sent before commit, for replay
 	sentBytes int
 	halfClose bool
 	committed bool

@@ -240,7 +240,7 @@ func TestTableStreamRoutedWithHeaderOperations(t *testing.T) {
 	_ = s.CloseSend()
 	in := m.v2.lastMD()
 	got := map[string][]string{
-		"response": {string(r.GetPayload().GetBody())},
+		"response":   {string(r.GetPayload().GetBody())},
 		"in x-route": in["x-route"], "in x-secret": in["x-secret"],
 		"out x-resp": hdr["x-resp"], "out x-served-by": hdr["x-served-by"],
 	}
