@@ -1,14 +1,8 @@
 package policy
 
 import (
-	"context"
-	"crypto/tls"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -38,18 +32,7 @@ func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
 			return
 		}
 		c.closeIdle = tr.CloseIdleConnections
-		c.transport = tr
-		if n := c.policy.GetConnectionPool().GetHttp().GetMaxRequestsPerConnection(); n > 1 {
-			dial := tr.DialContext
-			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				conn, err := dial(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return &countedConn{Conn: conn}, nil
-			}
-			c.transport = &requestLimiter{next: tr, limit: int64(n)}
-		}
+		c.transport = limitConnections(tr, c.policy)
 	})
 	return c.transport, c.transportErr
 }
@@ -90,7 +73,8 @@ func Dialer(p *networking.TrafficPolicy) *net.Dialer {
 //   - http.idleTimeout, else tcp.idleTimeout, else 1h → IdleConnTimeout
 //     ("0s" disables it);
 //   - http.maxRequestsPerConnection 1 → keep-alives disabled (larger
-//     values are enforced by Runtime.Transport);
+//     values, and tcp.maxConnectionDuration, are enforced by
+//     Runtime.Transport);
 //   - http.h2UpgradePolicy UPGRADE → HTTP/2 only (h2c in plaintext);
 //     http.http2KeepAlive → HTTP/2 pings;
 //   - tls → TLSClientConfig (see ClientTLS), sniDefault the server name.
@@ -141,56 +125,4 @@ func NewTransport(p *networking.TrafficPolicy, sniDefault string) (*http.Transpo
 		}
 	}
 	return tr, nil
-}
-
-// requestLimiter closes a connection once it has carried limit requests
-// (maxRequestsPerConnection > 1): it counts requests per connection and
-// closes the connection when the limit-th response body is done.
-type requestLimiter struct {
-	next  *http.Transport
-	limit int64
-}
-
-// countedConn is a connection that counts the requests it carried.
-type countedConn struct {
-	net.Conn
-	uses atomic.Int64
-}
-
-func (rl *requestLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
-	var conn net.Conn
-	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { conn = info.Conn }}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
-	resp, err := rl.next.RoundTrip(req)
-	if err != nil || conn == nil {
-		return resp, err
-	}
-	if tc, ok := conn.(*tls.Conn); ok {
-		conn = tc.NetConn()
-	}
-	if cc, ok := conn.(*countedConn); ok && cc.uses.Add(1) >= rl.limit {
-		resp.Body = &closeConnBody{ReadCloser: resp.Body, conn: cc}
-	}
-	return resp, nil
-}
-
-// closeConnBody closes the connection after the body is finished.
-type closeConnBody struct {
-	io.ReadCloser
-	conn net.Conn
-	once sync.Once
-}
-
-func (b *closeConnBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.once.Do(func() { b.conn.Close() })
-	}
-	return n, err
-}
-
-func (b *closeConnBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(func() { b.conn.Close() })
-	return err
 }

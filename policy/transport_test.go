@@ -201,3 +201,28 @@ func TestTransportConfigError(t *testing.T) {
 		t.Errorf("RoundTrip error = %v, want the ISTIO_MUTUAL explanation", err)
 	}
 }
+
+func TestMaxConnectionDuration(t *testing.T) {
+	srv, conns := connCountingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	rt := NewRuntime(nil)
+	tr := rt.Transport(&Target{Host: "h.test", Port: 80, Policy: poolPolicy(&networking.ConnectionPoolSettings_TCPSettings{MaxConnectionDuration: dur(50 * time.Millisecond)}, nil)})
+	client := &http.Client{Transport: tr}
+	get := func() {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	get()
+	if got := conns.Load(); got != 1 {
+		t.Fatalf("within maxConnectionDuration: %d connections, want 1 reused", got)
+	}
+	time.Sleep(120 * time.Millisecond)
+	get()
+	if got := conns.Load(); got != 2 {
+		t.Errorf("after maxConnectionDuration: %d connections, want a new one (2)", got)
+	}
+}
