@@ -85,7 +85,7 @@ func checkLabels(name string) error {
 		return fmt.Errorf("has an all-numeric top-level label %q", parts[len(parts)-1])
 	}
 	for i, l := range parts {
-		if i == len(parts)-1 && l == "" && i > 0 {
+		if i == len(parts)-1 && l == "" {
 			return nil // trailing dot: "istio.io."
 		}
 		if !IsDNS1123Label(l) {
