@@ -152,8 +152,18 @@ func (s *retryStream) open() error {
 			return o.err
 		}
 		if err := s.c.cfg.sleep(s.ctx, backoff(&s.d.Retry, s.made, s.c.cfg.rand)); err != nil {
+			s.dropRetrySlot()
 			return o.err
 		}
+	}
+}
+
+// dropRetrySlot frees a retry slot admitted for a try that will not be
+// made.
+func (s *retryStream) dropRetrySlot() {
+	if s.retrySlot != nil {
+		s.retrySlot()
+		s.retrySlot = nil
 	}
 }
 
@@ -346,6 +356,7 @@ func (s *retryStream) RecvMsg(m any) error {
 		if rerr = s.c.cfg.sleep(s.ctx, backoff(&s.d.Retry, s.made, s.c.cfg.rand)); rerr == nil {
 			rerr = s.open()
 		} else {
+			s.dropRetrySlot()
 			rerr = o.err
 		}
 		s.mu.Unlock()

@@ -274,3 +274,33 @@ func TestStreamFaultAbort(t *testing.T) {
 		t.Error("aborted stream reached the backend")
 	}
 }
+
+func TestStreamRetryOverflowKeepsOriginalFailure(t *testing.T) {
+	b := serve(t, &backend{name: "v1", fail: failFirst(1, codes.Unavailable)})
+	p := newFakePicker(map[string][]string{"v1": {b.addr}})
+	p.noRetry = true
+	d := routeTo("v1")
+	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
+	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)))
+	_, err := duplex(context.Background(), c, "a")
+	if diff := cmp.Diff([]any{codeAndMessage{codes.Unavailable, "scripted failure"}, int32(1)}, []any{statusOf(err), b.calls.Load()}); diff != "" {
+		t.Errorf("status, tries (-want +got):\n%s", diff)
+	}
+}
+
+func TestStreamRetrySlotsAreReleased(t *testing.T) {
+	b := serve(t, &backend{name: "v1", fail: failFirst(2, codes.Unavailable)})
+	p := newFakePicker(map[string][]string{"v1": {b.addr}})
+	d := routeTo("v1")
+	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
+	var waits []time.Duration
+	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)), noBackoff(&waits))
+	if _, err := duplex(context.Background(), c, "a"); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retries != 0 {
+		t.Errorf("%d retry slots still held after the stream", p.retries)
+	}
+}
