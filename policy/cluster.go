@@ -118,6 +118,9 @@ func (c *cluster) current() *clusterState {
 	for i, ep := range st.sel.Endpoints {
 		e := &endpointState{c: c, st: st, ep: ep, addr: st.sel.Addrs[i], weight: uint64(max(ep.Weight, 1))}
 		e.priority = localityPriority(c.rt.locality, ep.Locality, c.cfg.failover)
+		if len(c.cfg.failoverPri) > 0 {
+			e.priority += 8 * labelPriority(c.cfg.failoverPri, c.rt.labels, c.rt.locality, e)
+		}
 		if p := old[e.addr]; p != nil {
 			e.carryOutlier(p)
 		}

@@ -68,6 +68,7 @@ type config struct {
 	localityOff bool
 	failover    map[string]string // from region → to region
 	distribute  []distributeRule
+	failoverPri []string // failoverPriority labels, "key" or "key=value"
 
 	// circuit breakers; 0 = unlimited
 	maxRequests int64
@@ -134,6 +135,7 @@ func (c *config) compileLB(lb *networking.LoadBalancerSettings) {
 			sortMostSpecificFirst(r.to)
 			c.distribute = append(c.distribute, r)
 		}
+		c.failoverPri = ls.FailoverPriority
 		for _, f := range ls.Failover {
 			if c.failover == nil {
 				c.failover = map[string]string{}

@@ -109,11 +109,12 @@ func (c *cluster) priorityTiers(hs *hostSet, all, healthy []*endpointState) {
 	}
 }
 
-// localityEnabled reports whether locality failover applies: the caller's
-// locality is known, the policy does not disable it, and outlier detection
-// is set (Istio configures locality failover only then).
+// localityEnabled reports whether priority failover applies: the caller's
+// locality is known or failoverPriority is set, the policy does not
+// disable it, and outlier detection is set (Istio configures failover
+// only then).
 func (c *cluster) localityEnabled() bool {
-	return c.rt.locality != "" && !c.cfg.localityOff && c.cfg.outlier.enabled
+	return (c.rt.locality != "" || len(c.cfg.failoverPri) > 0) && !c.cfg.localityOff && c.cfg.outlier.enabled
 }
 
 func (c *cluster) newBalancer(hosts []*endpointState) balancer {

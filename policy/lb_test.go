@@ -443,3 +443,47 @@ func TestLocalitySpillover(t *testing.T) {
 		t.Errorf("picks %v, want 14000 local and 6000 spilled (±5%%)", got)
 	}
 }
+
+func TestFailoverPriority(t *testing.T) {
+	eps := endpoints(4)
+	eps[0].Labels = map[string]string{"env": "prod", "tier": "gold"}
+	eps[1].Labels = map[string]string{"env": "prod", "tier": "silver"}
+	eps[2].Labels = map[string]string{"env": "dev", "tier": "gold"}
+	eps[3].Labels, eps[3].Locality = map[string]string{"env": "prod"}, "us/east/a"
+	caller := map[string]string{"env": "prod", "tier": "gold"}
+	tests := []struct {
+		name     string
+		priority []string
+		want     []int // priority of each endpoint (locality rank 0 for all: caller has none)
+	}{
+		{"endpoints matching all labels first, then by the longest matching prefix", []string{"env", "tier"}, []int{0, 8, 16, 8}},
+		{"key=value compares with the given value instead of the caller's", []string{"env=dev"}, []int{8, 8, 0, 8}},
+		{"topology labels come from the endpoint's locality", []string{labelRegion}, []int{8, 8, 8, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &networking.TrafficPolicy{LoadBalancer: &networking.LoadBalancerSettings{
+				LocalityLbSetting: &networking.LocalityLoadBalancerSetting{FailoverPriority: tc.priority}},
+				OutlierDetection: &networking.OutlierDetection{}}
+			callerLabels := caller
+			if tc.priority[0] == labelRegion {
+				callerLabels = map[string]string{labelRegion: "us"}
+			}
+			rt, tg, _ := newTestRuntime(t, eps, p, WithSourceLabels(callerLabels))
+			c := rt.cluster(tg)
+			var got []int
+			for _, e := range c.current().hosts {
+				got = append(got, e.priority)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("priorities (-want +got):\n%s", diff)
+			}
+			picks := countPicks(t, rt, tg, &match.Request{}, 50)
+			for i, pr := range tc.want {
+				if pr != 0 && picks[addr(i+1)] > 0 {
+					t.Errorf("endpoint %d of priority %d got %d picks while priority 0 is healthy", i+1, pr, picks[addr(i+1)])
+				}
+			}
+		})
+	}
+}

@@ -127,3 +127,48 @@ func distributeWeights(caller string, rules []distributeRule, hosts []*endpointS
 	}
 	return nil
 }
+
+// Topology labels failoverPriority may name; an endpoint's and the
+// caller's values come from their localities and networks.
+const (
+	labelRegion  = "topology.kubernetes.io/region"
+	labelZone    = "topology.kubernetes.io/zone"
+	labelSubzone = "topology.istio.io/subzone"
+	labelNetwork = "topology.istio.io/network"
+)
+
+// labelPriority ranks an endpoint by localityLbSetting.failoverPriority,
+// as Istio does: with n labels, an endpoint whose first m labels equal the
+// caller's (or the value a "key=value" entry gives) gets priority n−m, so
+// endpoints matching all of them come first.
+func labelPriority(keys []string, caller map[string]string, callerLocality string, ep *endpointState) int {
+	n := len(keys)
+	for i, k := range keys {
+		key, want, override := strings.Cut(k, "=")
+		if !override {
+			want = topologyValue(key, caller, callerLocality, "")
+		}
+		if got := topologyValue(key, ep.ep.Labels, ep.ep.Locality, ep.ep.Network); got != want || want == "" {
+			return n - i
+		}
+	}
+	return 0
+}
+
+func topologyValue(key string, labels map[string]string, locality, network string) string {
+	if v, ok := labels[key]; ok {
+		return v
+	}
+	r, z, sz := splitLocality(locality)
+	switch key {
+	case labelRegion:
+		return r
+	case labelZone:
+		return z
+	case labelSubzone:
+		return sz
+	case labelNetwork:
+		return network
+	}
+	return ""
+}

@@ -72,6 +72,7 @@ type Runtime struct {
 	rnd      func() uint64
 	log      *slog.Logger
 	locality string
+	labels   map[string]string
 
 	mu       sync.Mutex // serialises cluster map writers
 	clusters atomic.Pointer[map[clusterKey]*cluster]
@@ -124,6 +125,12 @@ func WithLogger(l *slog.Logger) RuntimeOption {
 // then elsewhere).
 func WithLocality(locality string) RuntimeOption {
 	return func(rt *Runtime) { rt.locality = locality }
+}
+
+// WithSourceLabels sets the caller's workload labels, which
+// localityLbSetting.failoverPriority compares with endpoint labels.
+func WithSourceLabels(labels map[string]string) RuntimeOption {
+	return func(rt *Runtime) { rt.labels = labels }
 }
 
 // NewRuntime returns a runtime picking endpoints from reg (nil: every host
