@@ -35,7 +35,9 @@ type Result struct {
 }
 
 // Lease is one admitted request to a picked endpoint. Call Release exactly
-// once with the attempt's result; later calls do nothing.
+// once with the attempt's result; later calls on the same Lease do
+// nothing, but a copy of an unreleased Lease releases the slot again, so
+// release through one variable only.
 type Lease struct {
 	// Endpoint is the picked endpoint.
 	Endpoint subset.Endpoint
