@@ -97,9 +97,6 @@ func TestPeersAgreeWithExpected(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.Router.Name == Meshroute.Name && decideIsStub(l, c.Workload) {
-					t.Skip("Decide finds no route for any request: not implemented yet")
-				}
 				if bad, first := Check(l, c.Workload); bad > 0 {
 					t.Errorf("%d of %d requests disagree with Expected; first: %s", bad, len(c.Workload.Requests), first)
 				}
@@ -108,12 +105,36 @@ func TestPeersAgreeWithExpected(t *testing.T) {
 	}
 }
 
-// decideIsStub reports whether l routes no request at all.
-func decideIsStub(l Lookup, w routebench.Workload) bool {
+// wrongLookup routes every request to rule 0.
+type wrongLookup struct{}
+
+func (wrongLookup) Hit(int) bool  { return true }
+func (wrongLookup) Route(int) int { return 0 }
+
+func TestCheckCountsDisagreements(t *testing.T) {
+	w := routebench.Routes(10)
+	want, wantSample := 0, 0
 	for i := range w.Requests {
-		if l.Route(i) >= 0 {
-			return false
+		if w.Expected(i) != 0 {
+			want++
+			if i%3 == 0 {
+				wantSample++
+			}
 		}
 	}
-	return true
+	tests := []struct {
+		name  string
+		limit int
+		want  int
+	}{
+		{"every request is checked", len(w.Requests), want},
+		{"a sample of 4 of 12 requests checks every third", 4, wantSample},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if bad, _ := CheckSample(wrongLookup{}, w, tt.limit); bad != tt.want {
+				t.Errorf("CheckSample(limit %d) = %d disagreements, want %d", tt.limit, bad, tt.want)
+			}
+		})
+	}
 }

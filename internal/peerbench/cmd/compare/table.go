@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/meshroute/meshroute/internal/peerbench"
 )
@@ -35,20 +36,40 @@ func (t *table) add(workload, router string, c peerbench.Case, r, base result) {
 	t.rows = append(t.rows, rw)
 }
 
-// print writes the table, then the notes on what each router left out.
+// print writes the table — text columns left-aligned, numbers
+// right-aligned — then the notes on what each router left out.
 func (t *table) print(out io.Writer) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\trouter\trules\trequests\tns/op\tallocs/op\t× meshroute\t\tnote")
+	cells := [][]string{{"workload", "router", "rules", "requests", "ns/op", "allocs/op", "× meshroute", "note"}}
 	for _, r := range t.rows {
 		if !r.measured {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\t%s\n", r.workload, r.router, r.note)
+			cells = append(cells, []string{r.workload, r.router, "", "", "", "", "", r.note})
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\t%s\n", r.workload, r.router, r.rules, r.requests,
+		cells = append(cells, []string{r.workload, r.router, strconv.Itoa(r.rules), strconv.Itoa(r.requests),
 			strconv.FormatFloat(r.ns, 'f', 1, 64), strconv.FormatFloat(r.allocs, 'f', 2, 64),
-			strconv.FormatFloat(r.ratio, 'f', 2, 64), r.note)
+			strconv.FormatFloat(r.ratio, 'f', 2, 64), r.note})
 	}
-	tw.Flush()
+	width := make([]int, len(cells[0]))
+	for _, row := range cells {
+		for i, c := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, row := range cells {
+		var b strings.Builder
+		for i, c := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			switch {
+			case i == len(row)-1:
+				b.WriteString(c)
+			case i < 2:
+				b.WriteString(c + pad + "  ")
+			default:
+				b.WriteString(pad + c + "  ")
+			}
+		}
+		fmt.Fprintln(out, strings.TrimRight(b.String(), " "))
+	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "× meshroute: the router's ns/op divided by meshroute's on the same rules and requests")
 	fmt.Fprintln(out, "(meshroute-subset-<router> rows are meshroute measured on that router's subset).")
