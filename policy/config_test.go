@@ -25,6 +25,7 @@ func TestCompileLoadBalancer(t *testing.T) {
 		want lbView
 	}{
 		{"no loadBalancer is LEAST_REQUEST (Istio's default)", nil, lbView{LB: "LEAST_REQUEST"}},
+		//lint:ignore SA1019 the deprecated LEAST_CONN is still accepted, as Istio does
 		{"LEAST_CONN is LEAST_REQUEST", lbPolicy(networking.LoadBalancerSettings_LEAST_CONN), lbView{LB: "LEAST_REQUEST"}},
 		{"UNSPECIFIED is LEAST_REQUEST", lbPolicy(networking.LoadBalancerSettings_UNSPECIFIED), lbView{LB: "LEAST_REQUEST"}},
 		{"consistentHash defaults to a ring of 1024", hashPolicy(headerHash("x")), lbView{LB: "RING_HASH", RingSize: 1024}},
