@@ -102,11 +102,21 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 	if d.Mirrors.Len() > 0 {
 		c.mirrors.send(ctx, &d, d.Mirrors.Each, &mreq, up, req, reply)
 	}
-	var avoid []string
 	tries := 1 + max(d.Retry.Attempts, 0)
+	direct := c.cfg.router == nil || d.Passthrough
+	if direct && tries == 1 && (d.Authority == "" || d.Authority == mreq.Authority) {
+		// Nothing to learn from the outcome: send the call as it is.
+		if err := invoker(ctx, up, req, reply, cc, opts...); err != nil {
+			return err
+		}
+		applyResponseOps(opts, &d)
+		return nil
+	}
+	var avoid []string
+	co := &callOptions{}
 	releaseRetry := func() {}
 	for n := 1; ; n++ {
-		o, addr := c.unaryTry(ctx, &d, &mreq, up, req, reply, cc, invoker, opts, avoid)
+		o, addr := c.unaryTry(ctx, &d, &mreq, up, req, reply, cc, invoker, co.build(opts), &co.trailer, avoid)
 		releaseRetry()
 		if o.err == nil {
 			applyResponseOps(opts, &d)
@@ -143,19 +153,16 @@ func (c *client) admitRetry(d *route.Decision) (func(), bool) {
 // unaryTry makes one try, bounded by the per-try timeout, and returns its
 // outcome and the endpoint it went to ("" without a Router).
 func (c *client) unaryTry(ctx context.Context, d *route.Decision, mreq *match.Request, method string, req, reply any,
-	cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption, avoid []string) (outcome, string) {
+	cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts []grpc.CallOption, trailer *metadata.MD, avoid []string) (outcome, string) {
 	tctx, cancel := withTimeout(ctx, d.Retry.PerTryTimeout)
 	defer cancel()
-	var trailer metadata.MD
-	callOpts := make([]grpc.CallOption, 0, len(opts)+2)
-	callOpts = append(callOpts, opts...)
-	callOpts = append(callOpts, grpc.Trailer(&trailer))
+	*trailer = nil
 	if c.cfg.router == nil || d.Passthrough {
 		if a := d.Authority; a != "" && a != mreq.Authority {
 			callOpts = append(callOpts, grpc.CallAuthority(a))
 		}
 		err := invoker(tctx, method, req, reply, cc, callOpts...)
-		return classify(err, trailer != nil, tctx, ctx), ""
+		return classify(err, *trailer != nil, tctx, ctx), ""
 	}
 	t, view := d.Target, *mreq // copies, so the call's own do not escape
 	addr, done, err := c.cfg.router.pick.pick(&t, &view, avoid)
@@ -172,7 +179,29 @@ func (c *client) unaryTry(ctx context.Context, d *route.Decision, mreq *match.Re
 		callOpts = append(callOpts, grpc.CallAuthority(d.Authority))
 	}
 	err = conn.Invoke(tctx, method, req, reply, callOpts...)
-	o := classify(err, trailer != nil, tctx, ctx)
+	o := classify(err, *trailer != nil, tctx, ctx)
 	done(result(o))
 	return o, addr
+}
+
+// callOptions holds, in one allocation per call, the call options of its
+// tries: the caller's, plus grpc.Trailer to learn whether the upstream
+// answered (a status means it did; a connection failure leaves no
+// trailer), plus the authority.
+type callOptions struct {
+	trailer metadata.MD
+	buf     [6]grpc.CallOption
+}
+
+// build returns the caller's options followed by the trailer option, with
+// room for one more.
+func (co *callOptions) build(opts []grpc.CallOption) []grpc.CallOption {
+	var list []grpc.CallOption
+	if len(opts)+2 <= len(co.buf) {
+		list = co.buf[:0]
+	} else {
+		list = make([]grpc.CallOption, 0, len(opts)+2)
+	}
+	list = append(list, opts...)
+	return append(list, grpc.Trailer(&co.trailer))
 }
