@@ -116,6 +116,7 @@ func (v *validator) outlier(f string, o *networking.OutlierDetection) {
 	}
 	v.duration(f+".baseEjectionTime", o.BaseEjectionTime)
 	v.duration(f+".interval", o.Interval)
+	//lint:ignore SA1019 validation warns about the deprecated field
 	if o.ConsecutiveErrors != 0 {
 		v.warnf("deprecated-field", f+".consecutiveErrors", "", "is deprecated and ignored; use consecutive5xxErrors or consecutiveGatewayErrors")
 	}
@@ -200,6 +201,7 @@ func (v *validator) loadBalancer(f string, lb *networking.LoadBalancerSettings, 
 				seen[a.GetName()] = true
 			}
 		}
+		//lint:ignore SA1019 validation warns about the deprecated field
 		if ch.MinimumRingSize != 0 {
 			v.warnf("deprecated-field", cf+".minimumRingSize", "", "is deprecated; use ringHash.minimumRingSize")
 			if ch.GetHashAlgorithm() != nil {
@@ -234,6 +236,7 @@ func (v *validator) loadBalancer(f string, lb *networking.LoadBalancerSettings, 
 			v.errf("lb-warmup", f+".warmup.aggression", float(w.Aggression.GetValue()), "must be greater than 0")
 		}
 	}
+	//lint:ignore SA1019 validation checks the deprecated field is not combined
 	if lb.Warmup != nil && lb.WarmupDurationSecs != nil {
 		v.errf("lb-warmup", f+".warmupDurationSecs", "", "cannot be set together with warmup")
 	}

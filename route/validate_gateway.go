@@ -66,8 +66,9 @@ func (v *validator) server(f string, s *networking.Server) {
 				portOK = false
 			}
 		}
-		if p.TargetPort > 0 {
-			v.errf("port", f+".port.targetPort", num(p.TargetPort), "has no effect on Gateways; remove it")
+		//lint:ignore SA1019 validation rejects the deprecated field on Gateways
+		if tp := p.TargetPort; tp > 0 {
+			v.errf("port", f+".port.targetPort", num(tp), "has no effect on Gateways; remove it")
 			portOK = false
 		}
 		if p.Name == "" {

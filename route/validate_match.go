@@ -307,6 +307,7 @@ func (v *validator) fault(f string, ft *networking.HTTPFaultInjection) {
 	}
 	if d := ft.Delay; d != nil {
 		v.percentage(f+".delay.percentage", d.Percentage)
+		//lint:ignore SA1019 validation checks the deprecated field's range
 		v.intPercent(f+".delay.percent", d.Percent)
 		switch t := d.HttpDelayType.(type) {
 		case *networking.HTTPFaultInjection_Delay_FixedDelay:

@@ -16,6 +16,7 @@ func (v *validator) semanticsWarnings(s *networking.VirtualService) {
 			continue
 		}
 		f := idx("spec.http", i)
+		//lint:ignore SA1019 the deprecated percent still sets a delay's chance
 		if d := r.GetFault().GetDelay(); d != nil && d.Percentage == nil && d.Percent == 0 {
 			v.warnf("fault-no-percentage", f+".fault.delay", "",
 				"sets no percentage: it delays 100%% of requests here (the seeds' behaviour) but none in today's Istio (0%%); set percentage.value to be explicit")

@@ -143,9 +143,10 @@ func (v *validator) httpRoute(f string, r *networking.HTTPRoute, inDelegate bool
 	v.headerOps(f+".headers", r.Headers)
 	v.cors(f+".corsPolicy", r.CorsPolicy)
 	v.fault(f+".fault", r.Fault)
-	if r.MirrorPercent != nil {
-		if r.MirrorPercent.GetValue() > 100 {
-			v.errf("percentage", f+".mirrorPercent", num(r.MirrorPercent.GetValue()), "is out of range [0, 100]")
+	//lint:ignore SA1019 validation checks and warns about the deprecated field
+	if mp := r.MirrorPercent; mp != nil {
+		if mp.GetValue() > 100 {
+			v.errf("percentage", f+".mirrorPercent", num(mp.GetValue()), "is out of range [0, 100]")
 		}
 		v.warnf("deprecated-field", f+".mirrorPercent", "", `is deprecated; use "mirrorPercentage: {value: N}"`)
 	}
