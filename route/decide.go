@@ -28,7 +28,7 @@ const (
 // Decide allocates nothing unless the decision rewrites the path, builds a
 // redirect Location, or the request carries a header with several values
 // that a match reads.
-func (t *Table) Decide(req *match.Request) Decision {
+func (t *Table) Decide(req *match.Request) (d Decision) {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
@@ -43,13 +43,17 @@ func (t *Table) Decide(req *match.Request) Decision {
 		return t.unknownHost(v, req)
 	}
 	if vh.defaultRoute != nil {
-		return t.defaultRoute(v, vh, req)
+		t.defaultRoute(&d, v, vh, req)
+		return d
 	}
 	e, rm, ok := vh.firstMatch(req)
 	if !ok {
 		return noRoute(reasonNoRoute)
 	}
-	return t.decideRule(v, e, rm, req)
+	// The decision is filled in place: it is large, and copying it
+	// between frames is a measurable part of the request path.
+	t.decideRule(&d, v, e, rm, req)
+	return d
 }
 
 // firstMatch walks the virtual host's rules in order and returns the first
@@ -116,22 +120,19 @@ func (t *Table) unknownHost(v *view, req *match.Request) Decision {
 // defaultRoute decides for a registry host no VirtualService claims:
 // Envoy's default route to the service, with the DestinationRule's
 // top-level policy and the table's default timeout and retries.
-func (t *Table) defaultRoute(v *view, vh *vhost, req *match.Request) Decision {
-	d := Decision{Action: ActionRoute, DefaultRoute: true, Rule: RuleRef{Index: -1, MatchIndex: -1}}
-	t.forward(&d, v, t.defaultRule, vh.defaultRoute, nil, req)
-	return d
+func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request) {
+	d.Action, d.DefaultRoute, d.Rule = ActionRoute, true, RuleRef{Index: -1, MatchIndex: -1}
+	t.forward(d, v, t.defaultRule, vh.defaultRoute, nil, req)
 }
 
-// decideRule fills the decision of a matched rule.
-func (t *Table) decideRule(v *view, e *routeEntry, rm *ruleMatch, req *match.Request) Decision {
+// decideRule fills d (zero on entry) with the decision of a matched rule.
+func (t *Table) decideRule(d *Decision, v *view, e *routeEntry, rm *ruleMatch, req *match.Request) {
 	r := e.rule
-	d := Decision{
-		Action:         r.action,
-		VirtualService: e.vs.ref,
-		Delegate:       r.delegate,
-		Rule:           RuleRef{Index: r.index, Name: r.name, MatchIndex: -1},
-		CORS:           r.cors,
-	}
+	d.Action = r.action
+	d.VirtualService = e.vs.ref
+	d.Delegate = r.delegate
+	d.Rule = RuleRef{Index: r.index, Name: r.name, MatchIndex: -1}
+	d.CORS = r.cors
 	if rm != nil {
 		d.Rule.MatchIndex, d.Rule.MatchName = rm.index, rm.name
 	}
@@ -140,12 +141,12 @@ func (t *Table) decideRule(v *view, e *routeEntry, rm *ruleMatch, req *match.Req
 		d.Redirect = Redirect{Location: r.redirect.location(req, rm, match.NormalizePath(req.Path)), Code: r.redirect.code}
 		d.Status = r.redirect.code
 		d.ResponseHeaders = r.respHeaders
-		return d
+		return
 	case ActionDirectResponse:
 		d.DirectResponse = r.direct
 		d.Status = r.direct.Status
 		d.ResponseHeaders = r.respHeaders
-		return d
+		return
 	}
 	if r.fault != nil {
 		d.Fault = r.fault.Sample(t.opts.rand.Uint64(), t.opts.rand.Uint64())
@@ -154,11 +155,10 @@ func (t *Table) decideRule(v *view, e *routeEntry, rm *ruleMatch, req *match.Req
 	if len(r.dests) > 1 {
 		rd = pickWeighted(r.dests, r.total, t.opts.rand.Uint64())
 	}
-	t.forward(&d, v, r, rd, rm, req)
+	t.forward(d, v, r, rd, rm, req)
 	if len(r.mirrors) > 0 {
 		d.Mirrors = t.sampleMirrors(r, v)
 	}
-	return d
 }
 
 // pickWeighted draws r in [0, total) and takes the first destination whose
@@ -216,13 +216,14 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 	}
 	d.RequestHeaders, d.ResponseHeaders = rd.reqOps, rd.respOps
 
+	special := specialHeaders(req)
 	switch {
 	case r.timeoutSet:
 		d.Timeout = r.timeout
 		if d.Timeout > 0 {
 			d.TimeoutSource = TimeoutRoute
 		}
-	case t.opts.defaultTimeout > 0 && !isUpgrade(req):
+	case t.opts.defaultTimeout > 0 && (special&hasUpgradeHeaders == 0 || !isUpgrade(req)):
 		d.Timeout, d.TimeoutSource = t.opts.defaultTimeout, TimeoutDefault
 	}
 
@@ -237,9 +238,51 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 			d.Retry.IgnorePreviousHosts = !hash
 		}
 	}
-	if t.opts.perRequestOverride {
+	if t.opts.perRequestOverride && special&hasEnvoyHeaders != 0 {
 		applyOverrides(d, req)
 	}
+}
+
+// Bits of specialHeaders.
+const (
+	hasUpgradeHeaders = 1 << iota // Upgrade or Connection
+	hasEnvoyHeaders               // x-envoy-*
+)
+
+// specialHeaders reports which kinds of header Decide reads beyond the
+// matches are present: for a small header set one pass over the names is
+// cheaper than a map lookup per name; for a large one it says "maybe" and
+// the lookups decide.
+func specialHeaders(req *match.Request) uint8 {
+	const small = 8
+	var f uint8
+	switch {
+	case len(req.Header) > 0:
+		if len(req.Header) > small {
+			return hasUpgradeHeaders | hasEnvoyHeaders
+		}
+		for k := range req.Header {
+			switch {
+			case k == "Upgrade" || k == "Connection":
+				f |= hasUpgradeHeaders
+			case len(k) > 8 && k[0] == 'X' && strings.HasPrefix(k, "X-Envoy-"):
+				f |= hasEnvoyHeaders
+			}
+		}
+	case len(req.Metadata) > 0:
+		if len(req.Metadata) > small {
+			return hasUpgradeHeaders | hasEnvoyHeaders
+		}
+		for k := range req.Metadata {
+			switch {
+			case k == "upgrade" || k == "connection":
+				f |= hasUpgradeHeaders
+			case len(k) > 8 && k[0] == 'x' && strings.HasPrefix(k, "x-envoy-"):
+				f |= hasEnvoyHeaders
+			}
+		}
+	}
+	return f
 }
 
 // Per-request override headers Envoy's router honours (virtualservice.md §8.1).

@@ -12,7 +12,7 @@ import (
 // prefix wildcard, "*"), then tries every rule and clause in order. Decide
 // must agree with it on every request (TestDecideMatchesLinear); indexes
 // added to Decide later are checked against it.
-func (t *Table) decideLinear(req *match.Request) Decision {
+func (t *Table) decideLinear(req *match.Request) (d Decision) {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
@@ -28,20 +28,23 @@ func (t *Table) decideLinear(req *match.Request) Decision {
 		return t.unknownHost(v, req)
 	}
 	if vh.defaultRoute != nil {
-		return t.defaultRoute(v, vh, req)
+		t.defaultRoute(&d, v, vh, req)
+		return d
 	}
 	for i := range vh.routes {
 		e := &vh.routes[i]
 		if len(e.rule.matches) == 0 {
 			if e.vsLevel {
-				return t.decideRule(v, e, nil, req)
+				t.decideRule(&d, v, e, nil, req)
+				return d
 			}
 			continue
 		}
 		for _, rm := range e.rule.matches {
 			applies := e.vsLevel || rm.gateways != nil
 			if applies && rm.m.Match(req) {
-				return t.decideRule(v, e, rm, req)
+				t.decideRule(&d, v, e, rm, req)
+				return d
 			}
 		}
 	}
