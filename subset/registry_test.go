@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -246,5 +247,47 @@ func TestSelectUnknownPort(t *testing.T) {
 		Endpoints: []Endpoint{{Address: "10.0.0.1"}}}
 	if diff := cmp.Diff([]string{"10.0.0.1:18080"}, s.Select(nil, 0).Addrs); diff != "" {
 		t.Errorf("port 0 on a multi-port service dials its first port (-want +got):\n%s", diff)
+	}
+}
+
+// changingDNS answers with the next address list on every lookup.
+type changingDNS struct {
+	mu      sync.Mutex
+	answers [][]string
+	calls   int
+}
+
+func (d *changingDNS) LookupHost(context.Context, string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.answers[min(d.calls, len(d.answers)-1)]
+	d.calls++
+	return a, nil
+}
+
+func TestPollServiceEntriesFollowsDNS(t *testing.T) {
+	dns := &changingDNS{answers: [][]string{{"192.0.2.1"}, {"192.0.2.2", "192.0.2.3"}}}
+	se := []ServiceEntry{{Spec: &networking.ServiceEntry{Hosts: []string{"db.example.com"}, Resolution: networking.ServiceEntry_DNS,
+		Ports: []*networking.ServicePort{{Number: 5432, Name: "pg"}}}}}
+	r := NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.PollServiceEntries(ctx, se, nil, dns, time.Millisecond, nil) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if s := r.Lookup("db.example.com"); s != nil && len(s.Endpoints) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("registry never saw the second DNS answer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("PollServiceEntries returned %v, want context.Canceled", err)
+	}
+	if diff := cmp.Diff([]string{"192.0.2.2:5432", "192.0.2.3:5432"}, r.Lookup("db.example.com").Select(nil, 5432).Addrs); diff != "" {
+		t.Errorf("endpoints after re-resolution (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	networking "istio.io/api/networking/v1alpha3"
 )
@@ -103,6 +104,29 @@ func (r *Registry) LoadServiceEntries(ctx context.Context, entries []ServiceEntr
 		r.SetService(s)
 	}
 	return err
+}
+
+// PollServiceEntries loads entries at once and again every interval until
+// ctx is done, so DNS-resolved endpoints follow their records (Envoy
+// re-resolves every 60s by default). Errors go to onErr when it is not
+// nil; a host whose resolution fails keeps its previous endpoints. It
+// returns ctx's error.
+func (r *Registry) PollServiceEntries(ctx context.Context, entries []ServiceEntry, workloads []WorkloadEntry, dns HostResolver, interval time.Duration, onErr func(error)) error {
+	if interval <= 0 {
+		return errors.New("subset: PollServiceEntries interval must be positive")
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := r.LoadServiceEntries(ctx, entries, workloads, dns); err != nil && onErr != nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func entryEndpoints(se *networking.ServiceEntry, ns string, workloads []WorkloadEntry) ([]Endpoint, error) {
