@@ -123,6 +123,9 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 			return nil
 		}
 		if n >= tries || !retriable(&d.Retry, o) {
+			if o.answered {
+				applyResponseOps(opts, &d) // an error status is a response too
+			}
 			return o.err
 		}
 		var ok bool

@@ -2,7 +2,6 @@ package routegrpc
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -18,7 +17,6 @@ import (
 type mirrorer struct {
 	cfg   *config
 	slots chan struct{}
-	wg    sync.WaitGroup // mirrors in flight, for tests
 }
 
 func newMirrorer(cfg *config) *mirrorer {
@@ -61,14 +59,12 @@ func (m *mirrorer) send(ctx context.Context, d *route.Decision, each func(func(r
 		if clone == nil {
 			clone = proto.Clone(in)
 		}
-		m.wg.Add(1)
 		go m.mirror(base, timeout, r, mir, &view, authority, method, clone, out.ProtoReflect().New().Interface())
 	})
 }
 
 func (m *mirrorer) mirror(ctx context.Context, timeout time.Duration, r *Router, mir route.Mirror, view *match.Request,
 	authority, method string, req, reply proto.Message) {
-	defer m.wg.Done()
 	defer func() { <-m.slots }()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

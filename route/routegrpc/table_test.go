@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/meshroute/meshroute/route"
 )
@@ -254,5 +256,15 @@ func TestTableStreamRoutedWithHeaderOperations(t *testing.T) {
 	}
 	if n := m.mirror.calls.Load(); n != 0 {
 		t.Errorf("stream was mirrored %d times, want none (mirrors are for unary calls)", n)
+	}
+}
+
+func TestTableResponseHeaderOperationsOnAnsweredError(t *testing.T) {
+	m := newReviewsMesh(t)
+	m.v2.fail = failFirst(1, codes.PermissionDenied)
+	var hdr metadata.MD
+	_, err := m.client.UnaryCall(jason(), &testpb.SimpleRequest{}, grpc.Header(&hdr))
+	if diff := cmp.Diff([]any{codes.PermissionDenied, []string{"one"}}, []any{status.Code(err), hdr["x-resp"]}); diff != "" {
+		t.Errorf("code, x-resp (-want +got):\n%s", diff)
 	}
 }
