@@ -11,10 +11,10 @@
 // # Client
 //
 //	router := routegrpc.NewRouter(runtime) // one *grpc.ClientConn per endpoint
-//	cc, err := grpc.NewClient("reviews.default.svc.cluster.local:9080",
-//		grpc.WithTransportCredentials(insecure.NewCredentials()),
-//		grpc.WithUnaryInterceptor(routegrpc.UnaryClientInterceptor(store, routegrpc.WithRouter(router))),
-//		grpc.WithStreamInterceptor(routegrpc.StreamClientInterceptor(store, routegrpc.WithRouter(router))))
+//	cc, err := grpc.NewClient("dns:///reviews:9080", append([]grpc.DialOption{creds},
+//		routegrpc.DialOptions(store, routegrpc.WithRouter(router))...)...)
+//
+// (or UnaryClientInterceptor and StreamClientInterceptor one by one).
 //
 // For each call the interceptor builds the request view (method, the target
 // authority or [WithAuthority], outgoing metadata), asks the table for a
@@ -81,9 +81,7 @@
 //
 // # Server
 //
-//	srv := grpc.NewServer(
-//		grpc.UnaryInterceptor(routegrpc.UnaryServerInterceptor(store)),
-//		grpc.StreamInterceptor(routegrpc.StreamServerInterceptor(store)))
+//	srv := grpc.NewServer(routegrpc.ServerOptions(store)...)
 //
 // The server interceptors decide on the inbound call (source identity from
 // the peer address, or from [WithIdentity]), reject calls a sidecar would

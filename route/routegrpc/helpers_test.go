@@ -209,10 +209,8 @@ func insecureCreds() credentials.TransportCredentials { return insecure.NewCrede
 // dial connects to target with the routing interceptors built from opts.
 func dial(t testing.TB, target string, opts ...Option) testpb.TestServiceClient {
 	t.Helper()
-	cc, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(UnaryClientInterceptor(nil, opts...)),
-		grpc.WithStreamInterceptor(StreamClientInterceptor(nil, opts...)))
+	cc, err := grpc.NewClient(target, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials())}, DialOptions(nil, opts...)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,9 +105,7 @@ func routedServer(t *testing.T, opts ...Option) (*backend, *seenDecisions, testp
 	t.Helper()
 	tbl := compile(t, serverYAML)
 	seen := &seenDecisions{}
-	b := serve(t, &backend{name: "reviews", fail: seen.hook},
-		grpc.UnaryInterceptor(UnaryServerInterceptor(tbl, opts...)),
-		grpc.StreamInterceptor(StreamServerInterceptor(tbl, opts...)))
+	b := serve(t, &backend{name: "reviews", fail: seen.hook}, ServerOptions(tbl, opts...)...)
 	cc, err := grpc.NewClient(b.addr, grpc.WithTransportCredentials(insecureCreds()), grpc.WithAuthority("reviews:9080"))
 	if err != nil {
 		t.Fatal(err)
