@@ -123,6 +123,9 @@ func (c *cluster) current() *clusterState {
 		}
 		if p := old[e.addr]; p != nil {
 			e.carryOutlier(p)
+			e.born = p.born
+		} else if len(old) > 0 || c.state.Load() != nil {
+			e.born = c.rt.clock().UnixNano() // joined a running cluster: warms up
 		}
 		st.hosts = append(st.hosts, e)
 	}
@@ -156,6 +159,9 @@ func (c *cluster) pick(req *match.Request, avoid []string) (Lease, error) {
 	}
 	st := c.current()
 	hs := st.healthy.Load()
+	if hs.refreshAt != 0 {
+		hs = c.refreshWarmup(st, hs)
+	}
 	if st.sel.ByName && host.IsWildcard(c.host) {
 		return c.pickPassthrough(req), nil
 	}
@@ -252,6 +258,7 @@ type endpointState struct {
 	addr     string
 	weight   uint64
 	priority int
+	born     int64 // unix nanos it joined the running cluster; 0 if there from the start
 	active   atomic.Int64
 
 	// consecutive error counters, updated without locks

@@ -80,6 +80,7 @@ type config struct {
 	budgetMin   int64
 
 	outlier outlierConfig
+	warmup  warmupConfig
 }
 
 type outlierConfig struct {
@@ -143,6 +144,9 @@ func (c *config) compileLB(lb *networking.LoadBalancerSettings) {
 			c.failover[f.From] = f.To
 		}
 	}
+	if c.lb == lbRoundRobin || c.lb == lbLeastRequest {
+		c.compileWarmup(lb)
+	}
 	ch := lb.GetConsistentHash()
 	if ch == nil {
 		return
@@ -184,6 +188,25 @@ func (c *config) compileLB(lb *networking.LoadBalancerSettings) {
 	case *networking.LoadBalancerSettings_ConsistentHashLB_HttpQueryParameterName:
 		c.hash = hashQuery
 		c.hashName = k.HttpQueryParameterName
+	}
+}
+
+func (c *config) compileWarmup(lb *networking.LoadBalancerSettings) {
+	w := warmupConfig{minPercent: 10, aggression: 1}
+	legacy := lb.GetWarmupDurationSecs()
+	if wu := lb.GetWarmup(); wu != nil {
+		w.window = wu.GetDuration().AsDuration()
+		if wu.MinimumPercent != nil {
+			w.minPercent = wu.MinimumPercent.Value
+		}
+		if wu.Aggression != nil && wu.Aggression.Value > 0 {
+			w.aggression = wu.Aggression.Value
+		}
+	} else if legacy != nil {
+		w.window = legacy.AsDuration()
+	}
+	if w.window > 0 {
+		c.warmup = w
 	}
 }
 

@@ -21,6 +21,9 @@ type balancer interface {
 type hostSet struct {
 	tiers []tier
 	panic bool
+	// refreshAt is when warming hosts' weights are next recomputed (unix
+	// nanos); 0 when no host is warming up.
+	refreshAt int64
 }
 
 type tier struct {
@@ -58,7 +61,7 @@ func (c *cluster) buildHostSet(st *clusterState) *hostSet {
 		c.priorityTiers(hs, st.hosts, healthy)
 		return hs
 	}
-	hs.tiers = []tier{{hosts: healthy, lb: c.newBalancer(healthy)}}
+	hs.tiers = []tier{{hosts: healthy, lb: c.newBalancer(healthy, hs)}}
 	return hs
 }
 
@@ -101,7 +104,7 @@ func (c *cluster) priorityTiers(hs *hostSet, all, healthy []*endpointState) {
 		load := min(remaining, health[i]*100/norm)
 		remaining -= load
 		cum += load
-		hs.tiers = append(hs.tiers, tier{hosts: byPrio[p], lb: c.newBalancer(byPrio[p]), cum: cum})
+		hs.tiers = append(hs.tiers, tier{hosts: byPrio[p], lb: c.newBalancer(byPrio[p], hs), cum: cum})
 	}
 	hs.tiers[0].cum += remaining // rounding leftovers go to the first tier
 	for i := 1; i < len(hs.tiers); i++ {
@@ -117,18 +120,18 @@ func (c *cluster) localityEnabled() bool {
 	return (c.rt.locality != "" || len(c.cfg.failoverPri) > 0) && !c.cfg.localityOff && c.cfg.outlier.enabled
 }
 
-func (c *cluster) newBalancer(hosts []*endpointState) balancer {
+func (c *cluster) newBalancer(hosts []*endpointState, hs *hostSet) balancer {
 	switch c.cfg.lb {
 	case lbRoundRobin:
-		return newRoundRobin(hosts)
+		return newRoundRobin(hosts, c.warmWeights(hosts, hs))
 	case lbRandom:
-		return newRandom(hosts)
+		return newRandom(hosts, weightsOf(hosts))
 	case lbRingHash:
 		return newRingHash(hosts, c.ringK)
 	case lbMaglev:
 		return newMaglev(hosts, c.cfg.tableSize)
 	default:
-		return newLeastRequest(hosts)
+		return newLeastRequest(hosts, c.warmWeights(hosts, hs))
 	}
 }
 

@@ -6,10 +6,10 @@ import (
 	"sync/atomic"
 )
 
-// allEqual reports whether every host has the same weight.
-func allEqual(hosts []*endpointState) bool {
-	for _, h := range hosts[1:] {
-		if h.weight != hosts[0].weight {
+// allEqual reports whether every weight is the same.
+func allEqual(weights []uint64) bool {
+	for _, w := range weights[1:] {
+		if w != weights[0] {
 			return false
 		}
 	}
@@ -21,19 +21,20 @@ func allEqual(hosts []*endpointState) bool {
 // subtracts the total from it, so weights interleave instead of bursting.
 // Equal weights take a lock-free counter.
 type roundRobin struct {
-	hosts []*endpointState
-	equal bool
-	next  atomic.Uint64
+	hosts   []*endpointState
+	weights []uint64
+	equal   bool
+	next    atomic.Uint64
 
 	mu      sync.Mutex
 	current []int64
 	total   int64
 }
 
-func newRoundRobin(hosts []*endpointState) *roundRobin {
-	rr := &roundRobin{hosts: hosts, equal: allEqual(hosts), current: make([]int64, len(hosts))}
-	for _, h := range hosts {
-		rr.total += int64(h.weight)
+func newRoundRobin(hosts []*endpointState, weights []uint64) *roundRobin {
+	rr := &roundRobin{hosts: hosts, weights: weights, equal: allEqual(weights), current: make([]int64, len(hosts))}
+	for _, w := range weights {
+		rr.total += int64(w)
 	}
 	return rr
 }
@@ -44,8 +45,8 @@ func (rr *roundRobin) pick(_ uint64, _ bool, _ func() uint64) *endpointState {
 	}
 	rr.mu.Lock()
 	best := 0
-	for i, h := range rr.hosts {
-		rr.current[i] += int64(h.weight)
+	for i, w := range rr.weights {
+		rr.current[i] += int64(w)
 		if rr.current[i] > rr.current[best] {
 			best = i
 		}
@@ -57,16 +58,17 @@ func (rr *roundRobin) pick(_ uint64, _ bool, _ func() uint64) *endpointState {
 
 // random picks a host with probability proportional to its weight.
 type random struct {
-	hosts []*endpointState
-	cum   []uint64 // cumulative weights; nil when all are equal
+	hosts   []*endpointState
+	weights []uint64
+	cum     []uint64 // cumulative weights; nil when all are equal
 }
 
-func newRandom(hosts []*endpointState) *random {
-	r := &random{hosts: hosts}
-	if !allEqual(hosts) {
+func newRandom(hosts []*endpointState, weights []uint64) *random {
+	r := &random{hosts: hosts, weights: weights}
+	if !allEqual(weights) {
 		var sum uint64
-		for _, h := range hosts {
-			sum += h.weight
+		for _, w := range weights {
+			sum += w
 			r.cum = append(r.cum, sum)
 		}
 	}
@@ -92,18 +94,19 @@ type leastRequest struct {
 	random
 }
 
-func newLeastRequest(hosts []*endpointState) *leastRequest {
-	return &leastRequest{random: *newRandom(hosts)}
+func newLeastRequest(hosts []*endpointState, weights []uint64) *leastRequest {
+	return &leastRequest{random: *newRandom(hosts, weights)}
 }
 
 func (lr *leastRequest) pick(_ uint64, _ bool, rnd func() uint64) *endpointState {
-	a := lr.hosts[lr.index(rnd())]
+	i := lr.index(rnd())
 	if len(lr.hosts) == 1 {
-		return a
+		return lr.hosts[i]
 	}
-	b := lr.hosts[lr.index(rnd())]
+	j := lr.index(rnd())
+	a, b := lr.hosts[i], lr.hosts[j]
 	// a.active/a.weight <= b.active/b.weight, without division
-	if uint64(a.active.Load())*b.weight <= uint64(b.active.Load())*a.weight {
+	if uint64(a.active.Load())*lr.weights[j] <= uint64(b.active.Load())*lr.weights[i] {
 		return a
 	}
 	return b

@@ -23,7 +23,8 @@
 //     through Lease.SetCookie when absent and a ttl is set), source IP or
 //     query parameter, over a ring hash or Maglev; localityLbSetting
 //     failover, failoverPriority and distribute, with Envoy's 1.4
-//     overprovisioning between priorities.
+//     overprovisioning between priorities; warmup (slow start) for hosts
+//     joining a running cluster.
 //   - connectionPool: http2MaxRequests and http1MaxPendingRequests (beyond
 //     maxConnections) reject at once with ErrOverflow; maxRetries gates
 //     AdmitRetry; maxConnections, connectTimeout, tcpKeepalive, idleTimeout,
@@ -45,8 +46,9 @@
 //     only that host's keys (Envoy re-spreads a fixed-size ring).
 //   - Pending requests are those beyond maxConnections in flight, as with
 //     HTTP/1.1; HTTP/2 multiplexing is not modelled for the pending limit.
-//   - warmup (slow start), zoneAwareLbSetting, tunnel and proxyProtocol are
-//     not applied.
+//   - Slow start recomputes a warming host's weight 16 times over the
+//     window rather than on every pick.
+//   - zoneAwareLbSetting, tunnel and proxyProtocol are not applied.
 package policy
 
 import (
