@@ -15,10 +15,10 @@ import (
 // defined, several VirtualServices claiming one host on the mesh, and
 // delegates that do not exist.
 func (v *validator) crossObject(cfg *Config) {
-	gateways := map[string]bool{}
+	gateways := map[string]*Gateway{}
 	for _, gw := range cfg.Gateways {
 		if gw != nil {
-			gateways[gw.Namespace+"/"+gw.Name] = true
+			gateways[gw.Namespace+"/"+gw.Name] = gw
 		}
 	}
 	delegates := map[string]bool{}
@@ -175,26 +175,69 @@ func gatewayKey(ref, ns string) string {
 }
 
 // gatewayRefs warns about gateways a VirtualService binds to that no
-// Gateway object in the configuration defines: its routes serve nothing
-// there.
-func (v *validator) gatewayRefs(defined map[string]bool, vs *VirtualService) {
-	check := func(f, ref string) {
-		if ref == meshGateway || defined[gatewayKey(ref, vs.Namespace)] {
-			return
+// Gateway object in the configuration defines, or that serve none of its
+// hosts: its routes serve nothing there.
+func (v *validator) gatewayRefs(defined map[string]*Gateway, vs *VirtualService) {
+	check := func(f, ref string) bool {
+		if ref == meshGateway {
+			return false
 		}
-		v.warnf("gateway-undefined", f, q(ref),
-			"names Gateway %s, which this configuration does not define; these routes apply to no gateway until it exists", gatewayKey(ref, vs.Namespace))
+		if defined[gatewayKey(ref, vs.Namespace)] == nil {
+			v.warnf("gateway-undefined", f, q(ref),
+				"names Gateway %s, which this configuration does not define; these routes apply to no gateway until it exists", gatewayKey(ref, vs.Namespace))
+			return false
+		}
+		return true
 	}
 	for i, g := range vs.Spec.Gateways {
-		check(idx("spec.gateways", i), g)
+		if check(idx("spec.gateways", i), g) {
+			v.gatewayHosts(idx("spec.gateways", i), defined[gatewayKey(g, vs.Namespace)], vs)
+		}
 	}
 	for i, r := range vs.Spec.Http {
 		for j, m := range r.GetMatch() {
 			for k, g := range m.GetGateways() {
-				check(idx(idx(idx("spec.http", i)+".match", j)+".gateways", k), g)
+				_ = check(idx(idx(idx("spec.http", i)+".match", j)+".gateways", k), g)
 			}
 		}
 	}
+}
+
+// gatewayHosts warns when a Gateway the VirtualService binds to serves
+// none of its hosts for the VirtualService's namespace (server hosts
+// "ns/host" bind only VirtualServices of namespace ns; "*/" any; "./" the
+// Gateway's own), so the binding has no effect.
+func (v *validator) gatewayHosts(f string, gw *Gateway, vs *VirtualService) {
+	if gw.Spec == nil || len(vs.Spec.Hosts) == 0 {
+		return
+	}
+	var served []string
+	for _, srv := range gw.Spec.Servers {
+		for _, sh := range srv.GetHosts() {
+			ns, name, ok := strings.Cut(sh, "/")
+			if !ok {
+				ns, name = "*", sh
+			}
+			if ns == "." {
+				ns = gw.Namespace
+			}
+			if ns != "*" && ns != vs.Namespace {
+				continue
+			}
+			served = append(served, name)
+			for _, h := range vs.Spec.Hosts {
+				if name == "*" || h == "*" || host.Matches(strings.ToLower(h), strings.ToLower(name)) {
+					return
+				}
+			}
+		}
+	}
+	if len(served) == 0 {
+		served = []string{"none"}
+	}
+	v.warnf("gateway-host-mismatch", f, q(gw.Namespace+"/"+gw.Name),
+		"serves hosts [%s] to namespace %s, none of them among this VirtualService's hosts [%s]; its routes serve nothing on that gateway",
+		strings.Join(served, ", "), vs.Namespace, strings.Join(vs.Spec.Hosts, ", "))
 }
 
 // hostConflicts warns when several VirtualServices applying to the mesh

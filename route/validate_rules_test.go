@@ -173,6 +173,17 @@ func TestValidateVirtualServiceRules(t *testing.T) {
 			want: []string{vsWarn(`spec.gateways[0]: "istio-system/ingress" names Gateway istio-system/ingress, which this configuration does not define; these routes apply to no gateway until it exists`)},
 		},
 		{
+			name: "a gateway that serves none of the VirtualService's hosts is warned",
+			yaml: docs(vsDoc("hosts: [shop.example.com]\ngateways: [gw]\nhttp:\n"+okRule),
+				gwDoc("servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*.bookinfo.com', 'other/shop.example.com']}]")),
+			want: []string{vsWarn(`spec.gateways[0]: "default/gw" serves hosts [*.bookinfo.com] to namespace default, none of them among this VirtualService's hosts [shop.example.com]; its routes serve nothing on that gateway`)},
+		},
+		{
+			name: "a gateway serving the VirtualService's host through a wildcard is silent",
+			yaml: docs(vsDoc("hosts: [shop.example.com]\ngateways: [gw]\nhttp:\n"+okRule),
+				gwDoc("servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['./*.example.com']}]")),
+		},
+		{
 			name: "JWT claim matches are only for gateways",
 			yaml: httpVS(okRule + "  match: [{headers: {'@request.auth.claims.group': {exact: admin}}}]\n"),
 			want: []string{vsErr(`spec.http[0].match[0].headers["@request.auth.claims.group"]: matches a JWT claim, which only gateways support; this VirtualService applies to the mesh`)},
