@@ -126,7 +126,10 @@ func (c *compiler) indexRegistry() {
 		h := ihost.Expand(dr.Spec.GetHost(), dr.Namespace, c.opts.domain)
 		cd := &compiledDR{dr: dr, host: h, export: newExportSet(dr.Spec.GetExportTo(), dr.Namespace)}
 		c.drs = append(c.drs, cd)
-		c.registry = append(c.registry, registryHost{host: h, export: cd.export})
+		if !ihost.IsWildcard(h) {
+			// A wildcard DestinationRule names no service of its own.
+			c.registry = append(c.registry, registryHost{host: h, export: cd.export})
+		}
 	}
 	for _, g := range c.cfg.Gateways {
 		if g != nil && g.Spec != nil {

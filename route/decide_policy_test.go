@@ -1,6 +1,8 @@
 package route
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -399,5 +401,61 @@ func TestUndefinedSubsetIs503(t *testing.T) {
 	want := []any{ActionUnavailable, 503, `no healthy upstream: subset "v3" of reviews.bookinfo.svc.cluster.local is not defined by any DestinationRule`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestWildcardDestinationRuleCreatesNoService(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  host: "*.svc.cluster.local"
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+`)
+	d := tbl.Decide(req("GET", "foo.bar.svc.cluster.local", "/"))
+	if !d.Passthrough || d.DefaultRoute {
+		t.Errorf("got DefaultRoute=%v Passthrough=%v host %q, want a passthrough", d.DefaultRoute, d.Passthrough, d.Destination.Host)
+	}
+}
+
+func TestCompileKeepsWarningsAndRefusesErrors(t *testing.T) {
+	cfg, err := LoadBytes([]byte(`
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - fault: {abort: {percent: 10, httpStatus: 400}}
+    route: [{destination: {host: ratings}}]
+`), "w.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := Compile(cfg)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if len(tbl.Warnings()) == 0 {
+		t.Error("the deprecated abort.percent warning was not kept")
+	}
+	bad, err := LoadBytes([]byte(`
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: bad}
+spec:
+  hosts: [bad]
+  http:
+  - match: [{uri: {regex: "(unclosed"}}]
+    route: [{destination: {host: bad}}]
+`), "bad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(bad)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps.Errors()) == 0 || !strings.Contains(err.Error(), "spec.http[0].match[0].uri") {
+		t.Errorf("Compile error %v, want Problems naming spec.http[0].match[0].uri", err)
 	}
 }
