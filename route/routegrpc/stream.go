@@ -127,7 +127,11 @@ type retryStream struct {
 	sent      []any  // messages sent before commit, for replay
 	sentBytes int
 	halfClose bool
-	committed bool
+	// committed is set once the first response message arrived (or the
+	// replay buffer overflowed): no more retries. It is atomic so that
+	// RecvMsg commits without waiting for a SendMsg blocked on flow
+	// control, which holds mu.
+	committed atomic.Bool
 	done      bool
 }
 
@@ -170,7 +174,7 @@ func (s *retryStream) dropRetrySlot() {
 // mayRetry reports whether another try may follow a's outcome o, and
 // remembers a's endpoint to avoid.
 func (s *retryStream) mayRetry(o outcome, a *attempt) bool {
-	if s.committed || s.made >= s.tries || !retriable(&s.d.Retry, o) {
+	if s.committed.Load() || s.made >= s.tries || !retriable(&s.d.Retry, o) {
 		return false
 	}
 	release, ok := s.c.admitRetry(&s.d)
@@ -281,18 +285,21 @@ func (s *retryStream) CloseSend() error {
 
 // SendMsg sends m and, until the stream commits, keeps a copy for replay.
 func (s *retryStream) SendMsg(m any) error {
-	s.mu.Lock()
-	if s.committed {
-		s.mu.Unlock()
+	if s.committed.Load() {
 		return s.cur.Load().cs.SendMsg(m)
 	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
 		return io.EOF
 	}
-	s.keep(m)
+	if s.committed.Load() {
+		s.sent = nil // committed by RecvMsg meanwhile: nothing to replay
+	} else {
+		s.keep(m)
+	}
 	err := s.cur.Load().cs.SendMsg(m)
-	if err == io.EOF && !s.committed && s.made < s.tries {
+	if err == io.EOF && !s.committed.Load() && s.made < s.tries {
 		// The try has ended; m is kept and RecvMsg decides whether a new
 		// try replays it, so the caller keeps sending as if nothing
 		// happened (grpc-go's own retries do the same).
@@ -309,15 +316,18 @@ func (s *retryStream) keep(m any) {
 		s.sentBytes += proto.Size(pm)
 	}
 	if !ok || s.sentBytes > s.c.cfg.streamBuffer {
-		s.commitLocked()
+		s.commit(s.cur.Load())
+		s.sent = nil
 		return
 	}
 	s.sent = append(s.sent, proto.Clone(pm))
 }
 
-func (s *retryStream) commitLocked() {
-	s.committed, s.sent = true, nil
-	if a := s.cur.Load(); a != nil {
+// commit ends the stream's retriable phase; a's per-try timeout no longer
+// applies. The kept messages are dropped by the next SendMsg.
+func (s *retryStream) commit(a *attempt) {
+	s.committed.Store(true)
+	if a != nil {
 		a.stopTimer()
 	}
 }
@@ -330,11 +340,9 @@ func (s *retryStream) RecvMsg(m any) error {
 		a := s.cur.Load()
 		err := a.cs.RecvMsg(m)
 		if err == nil {
-			s.mu.Lock()
-			if !s.committed {
-				s.commitLocked()
+			if !s.committed.Load() {
+				s.commit(a)
 			}
-			s.mu.Unlock()
 			if !s.desc.ServerStreams {
 				s.end(a, outcome{}) // the one response ends the call
 			}
