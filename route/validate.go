@@ -27,6 +27,41 @@ import (
 // involve several objects. Errors are the rules Istio enforces (Compile
 // refuses them); warnings are accepted. Every Problem has a stable Code.
 // Validate never modifies cfg; a nil cfg is valid.
+//
+// # Codes
+//
+// Problem.Code names the rule broken; tools may filter on it. Istio's
+// rules (errors unless noted): host, host-duplicate, host-wildcard-mesh,
+// host-required, host-partial-wildcard (warning), no-routes,
+// route-action-missing, route-action-conflict, root-route-action,
+// delegate-nested, delegate-gateways, delegate-l4, destination-host,
+// destination-required, subset-name, weight-range, weight-total-zero,
+// duration, port, percentage, regex, empty-prefix, header-name,
+// header-value, jwt-claim-mesh, authority-twice, redirect, redirect-code,
+// redirect-scheme, rewrite, retry-attempts, retry-on, mirror-conflict,
+// fault-empty, fault-http-status, fault-grpc-status, fault-http2-error,
+// fault-exponential-delay, fault-abort-type (warning),
+// direct-response-status, direct-response-body, cors-origin, cors-method,
+// gateway-name, gateway-legacy-name (warning), export-to, label, selector,
+// namespace, name, name-required, spec-required, null, sni-host, sni-ip
+// (warning), sni-required, tls-match-required, route-required, subnet,
+// subset-duplicate, traffic-policy-empty, traffic-policy-conflict,
+// connection-pool, connection-pool-empty, outlier, lb-cookie, lb-hash,
+// lb-maglev, lb-locality, lb-locality-outlier (warning), lb-warmup, tls,
+// tunnel, proxy-protocol, address, port-duplicate, port-name, protocol,
+// endpoint-address, endpoint-port, se-resolution, se-selector-endpoints,
+// se-tcp-hosts, servers-required, server-host, server-tls, bind,
+// https-redirect (warning), tls-version (warning), tls-cipher (warning),
+// deprecated-field (warning), redirect-code (warning for codes Envoy
+// does not support).
+//
+// meshroute's warnings: subset-undefined, unreachable-rule,
+// ineffective-match, weight-total, host-conflict, header-name-case,
+// pseudo-header-match, header-name-field, match-or, rewrite-double-slash,
+// rewrite-join, gateway-undefined, gateway-host-mismatch,
+// delegate-undefined, duplicate-object, fault-no-percentage, and the note
+// (SeverityInfo) timeout-default. The loader's codes are listed on
+// LoadPaths.
 func Validate(cfg *Config) Problems {
 	if cfg == nil {
 		return nil
