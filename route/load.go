@@ -75,6 +75,15 @@ func Load(paths ...string) (*Config, error) { return LoadPaths(paths) }
 // returned together as a Problems value, alongside a Config holding the
 // objects that did load. An I/O error (a missing file, an unreadable
 // directory) stops loading and is returned as is, with a nil Config.
+//
+// Codes of the loader's problems: yaml-syntax, yaml-alias (an unquoted
+// "*host"), syntax, not-an-object, missing-kind, nested-list, api-version,
+// unknown-field (with the closest field name), field-type (including "a
+// list of match conditions is expected"), enum, oneof, duration, null,
+// timestamp, too-deep, input-too-large, schema (protojson's own words),
+// internal-error; warnings deprecated-field (abort.percent, delay.percent)
+// and removed-field (fields Istio removed, dropped as kubectl's pruning
+// would).
 func LoadPaths(paths []string, opts ...LoadOption) (*Config, error) {
 	o := newLoadOptions(opts)
 	cfg := &Config{}
