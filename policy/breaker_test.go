@@ -292,3 +292,21 @@ func TestLoggerReportsEjections(t *testing.T) {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
+
+func TestPickBadInput(t *testing.T) {
+	rt, tg, _ := newTestRuntime(t, endpoints(2), hashPolicy(headerHash("x")))
+	if _, err := rt.Pick(nil, &match.Request{}, nil); !errors.Is(err, ErrNoHealthyUpstream) {
+		t.Errorf("nil target: %v, want ErrNoHealthyUpstream", err)
+	}
+	if _, err := rt.Pick(&Target{Port: 80}, &match.Request{}, nil); !errors.Is(err, ErrNoHealthyUpstream) {
+		t.Errorf("target without host: %v, want ErrNoHealthyUpstream", err)
+	}
+	l, err := rt.Pick(tg, nil, nil)
+	if err != nil {
+		t.Errorf("nil request: %v, want a pick", err)
+	}
+	l.Release(Result{Status: 200})
+	if _, ok := rt.AdmitRetry(nil); ok {
+		t.Error("nil target admitted a retry")
+	}
+}

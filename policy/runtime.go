@@ -156,11 +156,21 @@ func NewRuntime(reg *subset.Registry, opts ...RuntimeOption) *Runtime {
 // (subset selection, outlier ejection, load balancing, consistent hashing
 // on req). avoid lists endpoint addresses to prefer not to pick (earlier
 // attempts, for retries with previous-hosts). It returns ErrOverflow or
-// ErrNoHealthyUpstream when it cannot.
+// ErrNoHealthyUpstream when it cannot (also for a nil or host-less
+// target). A nil req is an empty request.
 func (rt *Runtime) Pick(t *Target, req *match.Request, avoid []string) (Lease, error) {
+	if t == nil || t.Host == "" {
+		return Lease{}, ErrNoHealthyUpstream
+	}
+	if req == nil {
+		req = &emptyRequest
+	}
 	c := rt.cluster(t)
 	return c.pick(req, avoid)
 }
+
+// emptyRequest stands in for a nil request; it is only read.
+var emptyRequest match.Request
 
 // AdmitRetry asks t's cluster for a retry slot (maxRetries, or retryBudget
 // when set: max(minRetryConcurrency, percent × active requests)). When ok
@@ -168,6 +178,9 @@ func (rt *Runtime) Pick(t *Target, req *match.Request, avoid []string) (Lease, e
 // returned (Envoy's upstream_rq_retry_overflow). Call release when the
 // retry attempt ends. It allocates nothing.
 func (rt *Runtime) AdmitRetry(t *Target) (release func(), ok bool) {
+	if t == nil {
+		return nil, false
+	}
 	return rt.cluster(t).admitRetry()
 }
 
