@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -23,6 +24,9 @@ func (rt *Runtime) Transport(t *Target) http.RoundTripper {
 
 // TransportFor is Transport returning the configuration error, if any.
 func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
+	if t == nil {
+		return nil, errors.New("policy: Transport needs a target")
+	}
 	c := rt.cluster(t)
 	c.transportOnce.Do(func() {
 		tr, err := NewTransport(c.policy, c.host)
