@@ -216,10 +216,10 @@ func target(i int) string {
 }
 
 // finish shuffles the requests with a seed fixed by the caller and
-// computes their expected rules.
+// prepares their expected rules, computed on first use.
 func (w Workload) finish(seed uint64) Workload {
 	rng := rand.New(rand.NewPCG(seed, 0x6d657368726f7574))
 	rng.Shuffle(len(w.Requests), func(i, j int) { w.Requests[i], w.Requests[j] = w.Requests[j], w.Requests[i] })
-	w.expected = expectAll(w.Rules, w.Requests)
+	w.expected = newExpectations(w.Rules, w.Requests)
 	return w
 }
