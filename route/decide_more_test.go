@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	networking "istio.io/api/networking/v1alpha3"
 	"google.golang.org/protobuf/testing/protocmp"
+	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshroute/meshroute/fault"
 )
