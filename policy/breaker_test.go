@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,12 +120,16 @@ func TestCircuitBreakerUnderLoad(t *testing.T) {
 						break
 					}
 				}
+				runtime.Gosched() // hold the slot while others run
 				inflight.Add(-1)
 				l.Release(Result{Status: 200})
 			}
 		}()
 	}
 	wg.Wait()
+	if peak.Load() < 2 {
+		t.Errorf("peak in flight %d: the load never overlapped", peak.Load())
+	}
 	if p := peak.Load(); p > limit {
 		t.Errorf("peak in flight %d exceeds the limit %d", p, limit)
 	}
