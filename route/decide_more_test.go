@@ -204,3 +204,45 @@ spec:
 		t.Errorf("got %v %d, want unavailable 502", d.Action, d.Status)
 	}
 }
+
+func TestGatewayServersArePerPort(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [plain.com]
+  - port: {number: 8443, name: https, protocol: HTTPS}
+    hosts: [secure.com]
+    tls: {mode: SIMPLE, credentialName: c}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: both, namespace: istio-system}
+spec:
+  hosts: [plain.com, secure.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: web}}]}]
+`)
+	tests := []struct {
+		name, authority string
+		port            uint32
+		routed          bool
+	}{
+		{"a host is served on the port of the server that lists it", "plain.com", 80, true},
+		{"a host of another server's port gets 404", "secure.com", 80, false},
+		{"the TLS server's host on its port", "secure.com:8443", 8443, true},
+		{"an unknown port falls back to all the gateway's servers", "secure.com", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", tc.authority, "/")
+			r.Gateway, r.Port = "istio-system/gw", tc.port
+			if got := tbl.Decide(r).Action == ActionRoute; got != tc.routed {
+				t.Errorf("routed = %v, want %v", got, tc.routed)
+			}
+		})
+	}
+}

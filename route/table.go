@@ -20,7 +20,10 @@ type Table struct {
 	meshViews map[string]*view // by caller namespace
 	meshOther *view            // callers in namespaces the configuration never names
 	meshSelf  *view            // callers in the WithNamespace namespace (requests naming none)
-	gwViews   map[string]*view // by "ns/name"
+	gwViews   map[string]*view // by "ns/name": all servers of the gateway
+	// gwPortViews are the per-port views of gateways the configuration
+	// defines: only the servers on that port bind hosts.
+	gwPortViews map[gwPort]*view
 	// defaultRule carries the timeout and retries of default and
 	// passthrough routes.
 	defaultRule *httpRule
@@ -57,7 +60,18 @@ func (t *Table) viewFor(req *match.Request) *view {
 		}
 		return t.meshOther
 	}
+	if len(t.gwPortViews) > 0 {
+		if v, ok := t.gwPortViews[gwPort{gw, requestPort(req)}]; ok {
+			return v
+		}
+	}
 	return t.gwViews[gw]
+}
+
+// gwPort keys a gateway's per-port view.
+type gwPort struct {
+	gw   string
+	port uint32
 }
 
 // build compiles the views and resolves every destination in each.
@@ -74,9 +88,30 @@ func (t *Table) build(c *compiler) {
 	t.meshOther = c.buildMeshView(len(t.views), "")
 	t.views = append(t.views, t.meshOther)
 	for _, gw := range c.knownGateways() {
-		v := c.buildGatewayView(len(t.views), gw)
+		v := c.buildGatewayView(len(t.views), gw, 0)
 		t.views = append(t.views, v)
 		t.gwViews[gw] = v
+		g := c.gwObjs[gw]
+		if g == nil {
+			continue
+		}
+		var ports []uint32
+		for _, srv := range g.Spec.GetServers() {
+			if p := srv.GetPort().GetNumber(); p != 0 && !containsPort(ports, p) {
+				ports = append(ports, p)
+			}
+		}
+		if len(ports) < 2 {
+			continue // one port: the gateway's view is that port's
+		}
+		if t.gwPortViews == nil {
+			t.gwPortViews = map[gwPort]*view{}
+		}
+		for _, p := range ports {
+			pv := c.buildGatewayView(len(t.views), gw, p)
+			t.views = append(t.views, pv)
+			t.gwPortViews[gwPort{gw, p}] = pv
+		}
 	}
 	for _, d := range c.dests {
 		d.targets = make([]*targetInfo, len(t.views))
@@ -198,11 +233,11 @@ func (c *compiler) registryOwner(claimed map[string]*vhost, h string) *vhost {
 	return best
 }
 
-// buildGatewayView builds the view of gateway gw ("ns/name"): VirtualServices
-// bound to it and exported to its namespace, on the hosts they share with
-// its servers, merged per host with catch-all rules moved last
-// (virtualservice.md §1.3).
-func (c *compiler) buildGatewayView(id int, gw string) *view {
+// buildGatewayView builds the view of gateway gw ("ns/name") for its
+// servers on port (0: all servers): VirtualServices bound to it and
+// exported to its namespace, on the hosts they share with its servers,
+// merged per host with catch-all rules moved last (virtualservice.md §1.3).
+func (c *compiler) buildGatewayView(id int, gw string, port uint32) *view {
 	gns := gw[:strings.IndexByte(gw, '/')]
 	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*vhost{}, byAddr: map[netip.Addr]*vhost{}}
 	byHost := map[string]*vhost{}
@@ -216,7 +251,7 @@ func (c *compiler) buildGatewayView(id int, gw string) *view {
 			v.consider(vs, false, "not exported to the gateway's namespace "+gns+" (exportTo: "+vs.export.String()+")", nil)
 			continue
 		}
-		hosts := c.gatewayHosts(gw, vs)
+		hosts := c.gatewayHosts(gw, port, vs)
 		if len(hosts) == 0 {
 			v.consider(vs, false, "no host intersects the hosts of gateway "+gw+"'s servers", nil)
 			continue
@@ -236,7 +271,7 @@ func (c *compiler) buildGatewayView(id int, gw string) *view {
 	}
 	if g := c.gwObjs[gw]; g != nil {
 		for _, srv := range g.Spec.GetServers() {
-			if !srv.GetTls().GetHttpsRedirect() {
+			if !srv.GetTls().GetHttpsRedirect() || (port != 0 && srv.GetPort().GetNumber() != port) {
 				continue
 			}
 			hr := httpsRedirect{port: srv.GetPort().GetNumber()}
@@ -263,7 +298,7 @@ func (c *compiler) buildGatewayView(id int, gw string) *view {
 // gateway gw's servers open to the VirtualService's namespace (gateway.md
 // §Binding). A gateway the configuration does not define binds every host
 // (so a Gateway object is not required to route on a gateway).
-func (c *compiler) gatewayHosts(gw string, vs *compiledVS) []string {
+func (c *compiler) gatewayHosts(gw string, port uint32, vs *compiledVS) []string {
 	g := c.gwObjs[gw]
 	if g == nil {
 		return vs.hosts
@@ -275,6 +310,9 @@ func (c *compiler) gatewayHosts(gw string, vs *compiledVS) []string {
 		}
 	}
 	for _, s := range g.Spec.GetServers() {
+		if port != 0 && s.GetPort().GetNumber() != port {
+			continue
+		}
 		for _, sh := range s.GetHosts() {
 			ns, name := "*", sh
 			if i := strings.IndexByte(sh, '/'); i >= 0 {
@@ -325,4 +363,13 @@ func quoteNS(ns string) string {
 		return "(other)"
 	}
 	return ns
+}
+
+func containsPort(ps []uint32, p uint32) bool {
+	for _, x := range ps {
+		if x == p {
+			return true
+		}
+	}
+	return false
 }
