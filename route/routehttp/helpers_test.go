@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,7 +106,6 @@ type fakeEndpoints struct {
 	retries  int // retry slots; <0 unlimited
 	admitted int
 	avoided  [][]string
-	results  []policy.Result
 }
 
 func newFakeEndpoints() *fakeEndpoints {
@@ -169,11 +167,6 @@ type zeroRand struct{}
 
 func (zeroRand) Uint64() uint64 { return 0 }
 
-// fixedRand returns v.
-type fixedRand uint64
-
-func (r fixedRand) Uint64() uint64 { return uint64(r) }
-
 // roundTrip sends req through rt and reads the whole response.
 func roundTrip(t *testing.T, rt http.RoundTripper, req *http.Request) (int, http.Header, string) {
 	t.Helper()
@@ -201,8 +194,6 @@ func mustRequest(t testing.TB, method, url, body string) *http.Request {
 	}
 	return req
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // waitFor polls cond for up to a second.
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/meshroute/meshroute/fault"
-	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/route"
 )
 
@@ -178,12 +177,4 @@ func writeLocalDecorated(w http.ResponseWriter, status int, body string, ops rou
 		decorateCORS(h, cors, origin)
 	}
 	writeLocal(w, status, body)
-}
-
-// viewOf returns the request view the decision in ctx was made on.
-func viewOf(ctx context.Context) (*match.Request, bool) {
-	if c := decisionOf(ctx); c != nil {
-		return &c.view, true
-	}
-	return nil, false
 }
