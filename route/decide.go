@@ -25,6 +25,11 @@ const (
 // (AllowAny) or is refused with 502 (RegistryOnly); on a gateway it gets
 // 404.
 //
+// The table's default timeout (TimeoutDefault) is not given to requests
+// that ask for a protocol upgrade (WebSocket); the request view cannot tell
+// a streaming gRPC call, so gRPC adapters drop a TimeoutDefault timeout for
+// streams themselves.
+//
 // Decide allocates nothing unless the decision rewrites the path, builds a
 // redirect Location, or the request carries a header with several values
 // that a match reads.

@@ -86,6 +86,9 @@ func (t *Table) Explain(req *match.Request) *Explanation {
 				}
 			}
 		}
+		if tr.Taken && !tr.ServesRequest && tr.Reason == "" {
+			tr.Reason = "its hosts do not serve authority " + req.Authority
+		}
 		ex.VirtualServices = append(ex.VirtualServices, tr)
 	}
 	switch {
