@@ -221,14 +221,13 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 	}
 	d.RequestHeaders, d.ResponseHeaders = rd.reqOps, rd.respOps
 
-	special := specialHeaders(req)
 	switch {
 	case r.timeoutSet:
 		d.Timeout = r.timeout
 		if d.Timeout > 0 {
 			d.TimeoutSource = TimeoutRoute
 		}
-	case t.opts.defaultTimeout > 0 && (special&hasUpgradeHeaders == 0 || !isUpgrade(req)):
+	case t.opts.defaultTimeout > 0 && !isUpgrade(req):
 		d.Timeout, d.TimeoutSource = t.opts.defaultTimeout, TimeoutDefault
 	}
 
@@ -243,51 +242,9 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 			d.Retry.IgnorePreviousHosts = !hash
 		}
 	}
-	if t.opts.perRequestOverride && special&hasEnvoyHeaders != 0 {
+	if t.opts.perRequestOverride {
 		applyOverrides(d, req)
 	}
-}
-
-// Bits of specialHeaders.
-const (
-	hasUpgradeHeaders = 1 << iota // Upgrade or Connection
-	hasEnvoyHeaders               // x-envoy-*
-)
-
-// specialHeaders reports which kinds of header Decide reads beyond the
-// matches are present: for a small header set one pass over the names is
-// cheaper than a map lookup per name; for a large one it says "maybe" and
-// the lookups decide.
-func specialHeaders(req *match.Request) uint8 {
-	const small = 8
-	var f uint8
-	switch {
-	case len(req.Header) > 0:
-		if len(req.Header) > small {
-			return hasUpgradeHeaders | hasEnvoyHeaders
-		}
-		for k := range req.Header {
-			switch {
-			case k == "Upgrade" || k == "Connection":
-				f |= hasUpgradeHeaders
-			case len(k) > 8 && k[0] == 'X' && strings.HasPrefix(k, "X-Envoy-"):
-				f |= hasEnvoyHeaders
-			}
-		}
-	case len(req.Metadata) > 0:
-		if len(req.Metadata) > small {
-			return hasUpgradeHeaders | hasEnvoyHeaders
-		}
-		for k := range req.Metadata {
-			switch {
-			case k == "upgrade" || k == "connection":
-				f |= hasUpgradeHeaders
-			case len(k) > 8 && k[0] == 'x' && strings.HasPrefix(k, "x-envoy-"):
-				f |= hasEnvoyHeaders
-			}
-		}
-	}
-	return f
 }
 
 // Per-request override headers Envoy's router honours (virtualservice.md §8.1).
