@@ -51,6 +51,7 @@ spec:
       exposeHeaders: [x-b]
       maxAge: 24h
       allowCredentials: true
+    headers: {response: {set: {x-route: cors}}}
     route: [{destination: {host: reviews, subset: v1}}]
   - name: strict-cors
     match: [{uri: {prefix: /strict}}]
@@ -66,6 +67,12 @@ spec:
   - name: ping
     match: [{uri: {exact: /ping}}]
     directResponse: {status: 200, body: {string: pong}}
+    headers: {response: {set: {x-route: ping, content-type: application/json}}}
+  - name: teapot
+    match: [{uri: {prefix: /teapot}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    headers: {response: {set: {x-route: teapot}}}
+    route: [{destination: {host: reviews, subset: v1}}]
   - name: rewrite
     match: [{uri: {prefix: /api/}}]
     rewrite: {uri: /, authority: internal.reviews}
@@ -400,5 +407,48 @@ func TestEndToEndMiddlewareHeaderOps(t *testing.T) {
 	}
 	if resp.Header.Get("X-Resp") != "yes" || resp.Header.Get("X-Secret") != "" {
 		t.Errorf("response x-resp=%q x-secret=%q, want yes and removed", resp.Header.Get("X-Resp"), resp.Header.Get("X-Secret"))
+	}
+}
+
+func TestEndToEndMiddlewareResponseHeaderOpsReach(t *testing.T) {
+	tbl := compileYAML(t, reviewsYAML)
+	srv := httptest.NewServer(Middleware(tbl)(&recordingHandler{}))
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		hdr         []string
+		wantStatus  int
+		wantHeaders map[string]string
+	}{
+		{"redirect carries the route's response headers", "GET", "/old", nil, 301, map[string]string{"X-Moved": "1", "Location": "http://new.example/new"}},
+		{"direct response carries the route's response headers, content-type included", "GET", "/ping", nil, 200, map[string]string{"X-Route": "ping", "Content-Type": "application/json"}},
+		{"fault abort does not carry the route's response headers", "GET", "/teapot", nil, 418, map[string]string{"X-Route": ""}},
+		{"preflight reply does not carry the route's response headers", "OPTIONS", "/cors", []string{"Origin", "https://ok.example", hdrRequestMethod, "GET"}, 200, map[string]string{"X-Route": ""}},
+		{"actual CORS request carries the route's response headers", "GET", "/cors", []string{"Origin", "https://ok.example"}, 200, map[string]string{"X-Route": "cors", hdrAllowOrigin: "https://ok.example"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := mustRequest(t, tc.method, srv.URL+tc.path, "")
+			req.Host = "reviews"
+			for i := 0; i+1 < len(tc.hdr); i += 2 {
+				req.Header.Set(tc.hdr[i], tc.hdr[i+1])
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drain(resp.Body)
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.wantStatus)
+			}
+			for k, v := range tc.wantHeaders {
+				if g := resp.Header.Get(k); g != v {
+					t.Errorf("header %s = %q, want %q", k, g, v)
+				}
+			}
+		})
 	}
 }
