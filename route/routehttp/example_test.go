@@ -123,3 +123,38 @@ func endpoint(s *httptest.Server, version string) subset.Endpoint {
 	p, _ := strconv.Atoi(port)
 	return subset.Endpoint{Address: host, Port: uint32(p), Labels: map[string]string{"version": version}}
 }
+
+// NewGateway serves a configuration as a gateway: here as the mesh, routing
+// by the Host header to the endpoints of the chosen subset.
+func ExampleNewGateway() {
+	v1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "v1 got "+r.URL.Path) }))
+	defer v1.Close()
+	v2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "v2 got "+r.URL.Path) }))
+	defer v2.Close()
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{
+		Host:      "reviews.default.svc.cluster.local",
+		Ports:     []subset.ServicePort{{Number: 9080, Name: "http"}},
+		Endpoints: []subset.Endpoint{endpoint(v1, "v1"), endpoint(v2, "v2")},
+	})
+
+	gw := httptest.NewServer(routehttp.NewGateway(table(), policy.NewRuntime(reg), "mesh"))
+	defer gw.Close()
+
+	for _, user := range []string{"jason", "alice"} {
+		req, _ := http.NewRequest("GET", gw.URL+"/books", nil)
+		req.Host = "reviews:9080"
+		req.Header.Set("End-User", user)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(user+":", resp.StatusCode, string(body))
+	}
+	// Output:
+	// jason: 200 v2 got /books
+	// alice: 200 v1 got /books
+}

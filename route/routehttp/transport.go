@@ -235,7 +235,12 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 		if a.lease.SetCookie != nil {
 			resp.Header.Add("Set-Cookie", a.lease.SetCookie.String())
 		}
-		if a.cancel != nil || release != nil {
+		switch {
+		case resp.StatusCode == http.StatusSwitchingProtocols:
+			// An upgraded connection (its Body is the io.ReadWriteCloser
+			// httputil.ReverseProxy needs) outlives the route timeout, as
+			// in Envoy, where the upgraded stream is no longer a request.
+		case a.cancel != nil || release != nil:
 			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
 		}
 		return resp, nil
