@@ -224,6 +224,7 @@ func (v *validator) loadBalancer(f string, lb *networking.LoadBalancerSettings, 
 		v.errf("lb-locality", f, "", "cannot set both localityLbSetting and zoneAwareLbSetting")
 	}
 	v.localityLB(f+".localityLbSetting", lb.LocalityLbSetting, outlier)
+	v.zoneAwareLB(f+".zoneAwareLbSetting", lb.ZoneAwareLbSetting, outlier)
 	if w := lb.Warmup; w != nil {
 		if w.Duration == nil {
 			v.errf("lb-warmup", f+".warmup.duration", "", "is required")
@@ -294,6 +295,35 @@ func (v *validator) localityLB(f string, l *networking.LocalityLoadBalancerSetti
 	}
 }
 
+// zoneAwareLB checks ZoneAwareLoadBalancerSetting: region, zone and
+// subzone are implicit, so failover names regions and failoverPriority no
+// topology label.
+func (v *validator) zoneAwareLB(f string, z *networking.ZoneAwareLoadBalancerSetting, outlier *networking.OutlierDetection) {
+	if z == nil {
+		return
+	}
+	for i, p := range z.FailoverPriority {
+		switch p {
+		case "topology.kubernetes.io/region", "topology.kubernetes.io/zone", "topology.istio.io/subzone":
+			v.errf("lb-locality", idx(f+".failoverPriority", i), q(p), "must not be a topology label: zone-aware balancing orders regions and zones itself")
+		}
+	}
+	if (len(z.Failover) > 0 || len(z.FailoverPriority) > 0) && outlier == nil {
+		v.warnf("lb-locality-outlier", f, "", "failover has no effect without outlierDetection in the same policy")
+	}
+	for i, fo := range z.Failover {
+		ff := idx(f+".failover", i)
+		switch {
+		case fo.From == fo.To:
+			v.errf("lb-locality", ff, q(fo.From), "fails over to itself; from and to must be different regions")
+		case strings.Contains(fo.From, "/") || strings.Contains(fo.To, "/"):
+			v.errf("lb-locality", ff, "", "must name regions only (no \"/\"); zones fail over automatically")
+		case strings.Contains(fo.From, "*") || strings.Contains(fo.To, "*"):
+			v.errf("lb-locality", ff, "", "must not contain a \"*\" wildcard")
+		}
+	}
+}
+
 // localityProblem checks a "region/zone/subzone" locality with an optional
 // trailing "*"; it returns "" when valid.
 func localityProblem(loc string) string {
@@ -312,6 +342,15 @@ func localityProblem(loc string) string {
 func (v *validator) clientTLS(f string, t *networking.ClientTLSSettings) {
 	if t == nil {
 		return
+	}
+	if cm, ok := strings.CutPrefix(t.CredentialName, "configmap://"); ok {
+		ns, name, qualified := strings.Cut(cm, "/")
+		if !qualified {
+			ns, name = v.ref.Namespace, cm
+		}
+		if name == "" || ns != v.ref.Namespace {
+			v.errf("tls", f+".credentialName", q(t.CredentialName), "must name a ConfigMap in this object's namespace %q (configmap://NAME)", v.ref.Namespace)
+		}
 	}
 	if t.GetInsecureSkipVerify().GetValue() {
 		if t.Mode == networking.ClientTLSSettings_SIMPLE && (t.CaCertificates != "" || t.CredentialName != "" || t.SubjectAltNames != nil) {

@@ -139,7 +139,10 @@ func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
 	}
 	seen := map[string]bool{}
 	for i, c := range t.CipherSuites {
-		if seen[c] {
+		switch {
+		case !isValidCipherSuite(c):
+			v.warnf("tls-cipher", idx(f+".cipherSuites", i), q(c), "is not a cipher suite Envoy knows, so it is ignored")
+		case seen[c]:
 			v.warnf("tls-cipher", idx(f+".cipherSuites", i), q(c), "is listed twice and ignored")
 		}
 		seen[c] = true
@@ -218,4 +221,25 @@ func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
 			v.errf("server-tls", f+".caCrl", "", "is not supported with SIMPLE TLS (no client certificates)")
 		}
 	}
+}
+
+// cipherSuites are the cipher suite names Istio accepts on Gateways.
+var cipherSuites = map[string]bool{
+	"ECDHE-ECDSA-AES128-GCM-SHA256": true, "ECDHE-RSA-AES128-GCM-SHA256": true,
+	"ECDHE-ECDSA-AES256-GCM-SHA384": true, "ECDHE-RSA-AES256-GCM-SHA384": true,
+	"ECDHE-ECDSA-CHACHA20-POLY1305": true, "ECDHE-RSA-CHACHA20-POLY1305": true,
+	"ECDHE-ECDSA-AES128-SHA": true, "ECDHE-RSA-AES128-SHA": true, "ECDHE-ECDSA-AES256-SHA": true,
+	"ECDHE-RSA-AES256-SHA": true, "AES128-GCM-SHA256": true, "AES256-GCM-SHA384": true,
+	"AES128-SHA": true, "AES256-SHA": true, "DES-CBC3-SHA": true,
+}
+
+// isValidCipherSuite reports whether Istio accepts a cipher suite entry:
+// a known name, "ALL", or an expression starting with an operator ("-",
+// "+", "!", "[") that Istio passes through unchecked.
+func isValidCipherSuite(c string) bool {
+	if c == "" || c == "ALL" || cipherSuites[c] {
+		return true
+	}
+	first := c[0]
+	return !(first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z' || first >= '0' && first <= '9')
 }

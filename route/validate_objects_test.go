@@ -148,6 +148,17 @@ func TestValidateDestinationRuleRules(t *testing.T) {
 			want: []string{e(`spec.trafficPolicy.tls.insecureSkipVerify: true cannot be set with caCertificates, credentialName or subjectAltNames`)},
 		},
 		{
+			name: "zone-aware failover priority takes no topology labels",
+			yaml: drDoc("host: r\ntrafficPolicy: {outlierDetection: {interval: 1s}, loadBalancer: {zoneAwareLbSetting: {failoverPriority: [topology.kubernetes.io/zone]}}}"),
+			want: []string{e(`spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failoverPriority[0]: "topology.kubernetes.io/zone" must not be a topology label: zone-aware balancing orders regions and zones itself`)},
+		},
+		{
+			name: "a configmap credential lives in the DestinationRule's namespace",
+			yaml: drDoc("host: r\ntrafficPolicy: {tls: {mode: SIMPLE, credentialName: 'configmap://other/ca'}}"),
+			want: []string{e(`spec.trafficPolicy.tls.credentialName: "configmap://other/ca" must name a ConfigMap in this object's namespace "default" (configmap://NAME)`)},
+		},
+		{name: "a configmap credential in the own namespace is valid", yaml: drDoc("host: r\ntrafficPolicy: {tls: {mode: SIMPLE, credentialName: 'configmap://ca'}}")},
+		{
 			name: "a DestinationRule with a workload selector is exported only to its namespace",
 			yaml: drDoc("host: r\nworkloadSelector: {matchLabels: {app: a}}\nexportTo: ['*']"),
 			want: []string{e(`spec.exportTo: a DestinationRule with a workloadSelector cannot be exported beyond its own namespace "default"`)},
@@ -332,6 +343,11 @@ func TestValidateGatewayRules(t *testing.T) {
 			name: "PASSTHROUGH ignores certificates, with a warning",
 			yaml: gwDoc("servers: [{port: {number: 443, name: tls, protocol: TLS}, hosts: ['*'], tls: {mode: PASSTHROUGH, serverCertificate: /c.pem}}]"),
 			want: []string{w(`spec.servers[0].tls: mode PASSTHROUGH does not terminate TLS, so its certificates are ignored`)},
+		},
+		{
+			name: "unknown cipher suites are ignored, with a warning",
+			yaml: gwDoc("servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ['*'], tls: {mode: SIMPLE, credentialName: c, cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256, RC4-MD5, '-AES128-SHA']}}]"),
+			want: []string{w(`spec.servers[0].tls.cipherSuites[1]: "RC4-MD5" is not a cipher suite Envoy knows, so it is ignored`)},
 		},
 		{
 			name: "one certificate source only",
