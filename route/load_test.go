@@ -225,6 +225,11 @@ func TestLoadDocuments(t *testing.T) {
 			want: loaded{Errors: []string{`error: in.yaml doc 1: ServiceEntry default/foo: spec.hosts[0]: *.foo.com is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "*.foo.com" (line 7)`}},
 		},
 		{
+			name: "an unquoted *.foo.com in a flow list is a YAML alias: quote it",
+			in:   "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: r\nspec:\n  hosts: [a.com, *.foo.com]\n",
+			want: loaded{Errors: []string{`error: in.yaml doc 1: VirtualService default/r: spec.hosts: *.foo.com is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "*.foo.com" (line 6)`}},
+		},
+		{
 			name: "an unquoted *foo.com is an unknown anchor: quote it",
 			in:   "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts:\n    - *foo.com\n",
 			want: loaded{Errors: []string{`error: in.yaml doc 1: Gateway default/gw: spec.servers[0].hosts[0]: *foo.com is read as a YAML alias (an unquoted "*" refers to an anchor); quote it: "*foo.com" (line 9)`}},

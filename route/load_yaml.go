@@ -11,8 +11,8 @@ var (
 	yamlUnknownAnchor = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
 	yamlLine          = regexp.MustCompile(`^(?:error converting YAML to JSON: )?yaml: line ([0-9]+): (.*)$`)
 	// yamlStarScalar finds an unquoted scalar starting with "*" ("- *.foo.com",
-	// "host: *.foo.com"), which YAML reads as an alias.
-	yamlStarScalar = regexp.MustCompile(`(?:^\s*-\s+|:\s+)(\*[^\s#,\]}]*)`)
+	// "host: *.foo.com", "hosts: [*.foo.com]"), which YAML reads as an alias.
+	yamlStarScalar = regexp.MustCompile(`(?:^\s*-\s+|:\s+|[\[,]\s*)(\*[^\s#,\]}]*)`)
 )
 
 // yamlError reports a YAML syntax error in doc, with the line in the file
