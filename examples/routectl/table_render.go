@@ -133,6 +133,7 @@ func httpActions(h *networking.HTTPRoute) string {
 	}
 	if f := h.GetFault(); f != nil {
 		if d := f.GetDelay(); d != nil {
+			//lint:ignore SA1019 the legacy integer percent is still honoured
 			a = append(a, "fault delay "+d.GetFixedDelay().AsDuration().String()+percentOf(d.GetPercentage(), d.GetPercent()))
 		}
 		if ab := f.GetAbort(); ab != nil {

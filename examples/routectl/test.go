@@ -29,7 +29,7 @@ func init() {
 type testFile struct {
 	// Config lists configuration files or directories, relative to the
 	// test file.
-	Config []string        `json:"config"`
+	Config []string         `json:"config"`
 	Tests  []routetest.Case `json:"tests"`
 }
 
@@ -125,7 +125,7 @@ func readTestFile(name string) (*testFile, error) {
 		return nil, fmt.Errorf("%s: %v (keys: config, tests; a test has name, request {method, url, headers, sourceLabels, sourceNamespace, gateway, port} and want {action, virtualService, rule, ruleName, host, subset, port, path, authority, status, location, timeout, retries})", name, err)
 	}
 	if len(tf.Tests) == 0 {
-		return nil, fmt.Errorf("%s: no tests: list them under tests:", name)
+		return nil, fmt.Errorf("%s: no tests (list them under the tests key)", name)
 	}
 	return &tf, nil
 }
