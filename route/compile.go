@@ -26,6 +26,7 @@ type compiler struct {
 	registry  []registryHost
 
 	dests       []*routeDest
+	ns          string // namespace short destination hosts expand in (newDest)
 	drCache     map[drKey]*mergedDR
 	targetCache map[targetKey]*targetInfo
 	problems    Problems
@@ -176,8 +177,9 @@ func (c *compiler) compileVirtualServices() {
 				c.expandDelegate(vs, cvs, i, r, field)
 				continue
 			}
-			rr := expandRouteHosts(r, vs.Namespace, c.opts.domain)
-			rule, err := c.compileHTTPRule(cvs, i, rr, field)
+			c.ns = vs.Namespace
+			rule, err := c.compileHTTPRule(cvs, i, r, field)
+			c.ns = ""
 			if err != nil {
 				c.problem(vs, "", err.Error())
 				continue

@@ -8,6 +8,7 @@ import (
 	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshroute/meshroute/fault"
+	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/policy"
 )
@@ -227,8 +228,14 @@ func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTP
 }
 
 // newDest registers a destination for per-view resolution.
+// Its host is expanded with the namespace of the object being compiled
+// (c.ns).
 func (c *compiler) newDest(d *networking.Destination) *routeDest {
-	rd := &routeDest{dest: Destination{Host: strings.ToLower(d.GetHost()), Subset: d.GetSubset(), Port: d.GetPort().GetNumber()}, weight: 1, cum: 1}
+	h := strings.ToLower(d.GetHost())
+	if c.ns != "" {
+		h = ihost.Expand(h, c.ns, c.opts.domain)
+	}
+	rd := &routeDest{dest: Destination{Host: h, Subset: d.GetSubset(), Port: d.GetPort().GetNumber()}, weight: 1, cum: 1}
 	c.dests = append(c.dests, rd)
 	return rd
 }
