@@ -12,8 +12,9 @@ import (
 // first whose match (destinationSubnets, port, sourceLabels, gateways,
 // sourceNamespace) holds. When the service is unknown, every tcp rule of
 // the view is tried in order, as Envoy's filter chains on a shared port.
-// A connection no rule takes goes to the known service's default route,
-// else passes through (AllowAny), else is refused (RegistryOnly).
+// A connection no rule takes goes to the known service itself
+// (DefaultRoute), else passes through (AllowAny), else is refused
+// (RegistryOnly).
 func (t *Table) DecideTCP(req *match.Request) Decision {
 	v := t.viewFor(req)
 	if v == nil {
@@ -29,6 +30,9 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 	}
 	if vh != nil && vh.defaultRoute != nil {
 		return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
+	}
+	if vh != nil && vh.self != nil {
+		return t.l4Forward(v, nil, nil, vh.self, req, true)
 	}
 	return t.l4Unknown(v, req)
 }

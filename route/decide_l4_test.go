@@ -104,3 +104,20 @@ func TestDecideTLS(t *testing.T) {
 		})
 	}
 }
+
+func TestDecideTCPWithoutTCPRuleGoesToTheService(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: [web]
+  http: [{route: [{destination: {host: web, subset: v1}}]}]
+`)
+	d := tbl.DecideTCP(&match.Request{Authority: "web:8080", Port: 8080})
+	got := []any{d.Action, d.DefaultRoute, d.Destination}
+	want := []any{ActionRoute, true, Destination{Host: "web.default.svc.cluster.local", Port: 8080}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -172,6 +172,10 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 			}
 			vh := &vhost{host: h, vss: []*compiledVS{vs}}
 			vh.addRules(vs, vsLevel)
+			if !ihost.IsWildcard(h) {
+				vh.self = c.newDest(nil)
+				vh.self.dest.Host = h
+			}
 			claimed[h] = vh
 			v.vhosts = append(v.vhosts, vh)
 			got = append(got, h)

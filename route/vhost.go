@@ -85,6 +85,9 @@ type vhost struct {
 	// defaultRoute is set for a registry host that no VirtualService
 	// claims: Envoy's default route to the service itself.
 	defaultRoute *routeDest
+	// self is the service of a VirtualService-claimed concrete host,
+	// where TCP connections no tcp rule takes go (sidecars).
+	self *routeDest
 }
 
 // routeEntry is one HTTP rule in a virtual host's ordered list.
