@@ -135,17 +135,27 @@ func (m *HTTPMatch) URI() StringMatcher { return m.uri }
 
 // Match reports whether req satisfies every condition. It allocates
 // nothing for single-valued headers and normalised paths.
-func (m *HTTPMatch) Match(req *Request) bool { return m.eval(req, nil) }
+func (m *HTTPMatch) Match(req *Request) bool { return m.eval(req, nil, nil) }
+
+// MatchNormalized is Match for callers that have already computed path =
+// NormalizePath(req.PathOnly()): a router trying many clauses against one
+// request normalises its path once instead of once per clause. Passing any
+// other path gives an answer for that path.
+func (m *HTTPMatch) MatchNormalized(req *Request, path string) bool {
+	return m.eval(req, &path, nil)
+}
 
 // Explain is Match that also says, when the match fails, which condition
 // failed first and why, e.g. `uri: "/ratings" does not start with
 // "/reviews"` or `header end-user: missing`.
 func (m *HTTPMatch) Explain(req *Request) (ok bool, failed string) {
-	ok = m.eval(req, &failed)
+	ok = m.eval(req, nil, &failed)
 	return ok, failed
 }
 
-func (m *HTTPMatch) eval(req *Request, why *string) bool {
+// eval checks every condition; path, when not nil, is the request's
+// already normalised path.
+func (m *HTTPMatch) eval(req *Request, normalized *string, why *string) bool {
 	if req == nil {
 		if why != nil {
 			*why = "no request"
@@ -155,7 +165,13 @@ func (m *HTTPMatch) eval(req *Request, why *string) bool {
 	if !m.source.match(req, why) {
 		return false
 	}
-	if path := NormalizePath(req.PathOnly()); !m.uri.Match(path) {
+	var path string
+	if normalized != nil {
+		path = *normalized
+	} else {
+		path = NormalizePath(req.PathOnly())
+	}
+	if !m.uri.Match(path) {
 		if why != nil {
 			*why = "uri: " + m.uri.whyNot(path)
 		}
