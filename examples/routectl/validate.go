@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	ns := fs.String("namespace", "default", "namespace of objects whose metadata names none")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	quiet := fs.Bool("quiet", false, "print errors only (no warnings or info notes)")
+	asJSON := fs.Bool("json", false, "print one JSON object per problem (severity, file, doc, kind, namespace, name, field, value, rule, code, message)")
 	if code, done := parseFlags(c, fs, args, stdout, stderr); done {
 		return code
 	}
@@ -57,6 +59,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		if *quiet && p.Severity != route.SeverityError {
 			continue
 		}
+		if *asJSON {
+			writeProblemJSON(stdout, p)
+			continue
+		}
 		fmt.Fprintln(stdout, p.String())
 	}
 	fmt.Fprintf(stderr, "%s checked: %s, %s, %s", plural(cfg.Len(), "object"), plural(nErr, "error"), plural(nWarn, "warning"), plural(nInfo, "note"))
@@ -71,6 +77,31 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// problemJSON is the -json form of a problem: its fields, and the line
+// the text form prints as message.
+type problemJSON struct {
+	Severity  string `json:"severity"`
+	File      string `json:"file,omitempty"`
+	Doc       int    `json:"doc,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Field     string `json:"field,omitempty"`
+	Value     string `json:"value,omitempty"`
+	Rule      string `json:"rule"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+func writeProblemJSON(w io.Writer, p *route.Problem) {
+	b, _ := json.Marshal(problemJSON{
+		Severity: p.Severity.String(), File: p.Source.File, Doc: p.Source.Doc,
+		Kind: p.Object.Kind, Namespace: p.Object.Namespace, Name: p.Object.Name,
+		Field: p.Field, Value: p.Value, Rule: p.Rule, Code: p.Code, Message: p.Error(),
+	})
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 // plural formats a count with its noun: "1 error", "2 errors".

@@ -113,6 +113,13 @@ func TestValidateCommand(t *testing.T) {
 			wantStderr: "1 object checked: 0 errors, 1 warning, 0 notes\n",
 		},
 		{
+			name:       "-json prints one object per problem with the stable code",
+			args:       []string{"validate", "-json", invalid},
+			wantCode:   1,
+			wantStdout: `{"severity":"error","file":"` + invalid + `","doc":1,"kind":"VirtualService","namespace":"default","name":"reviews","field":"spec.http[0].route[0].weight","value":"-5","rule":"is out of range: a weight must be 0 or more (weights are relative)","code":"weight-range","message":"` + invalid + ` doc 1: VirtualService default/reviews: spec.http[0].route[0].weight: -5 is out of range: a weight must be 0 or more (weights are relative)"}` + "\n",
+			wantStderr: "1 object checked: 1 error, 0 warnings, 0 notes\n",
+		},
+		{
 			name:       "- reads standard input",
 			stdin:      invalidVS,
 			args:       []string{"validate", "-"},
