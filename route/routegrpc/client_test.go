@@ -252,8 +252,8 @@ func TestUnaryFaultDelay(t *testing.T) {
 		}
 	})
 	t.Run("delay is not counted against the route timeout", func(t *testing.T) {
-		d := delayed(60 * time.Millisecond)
-		d.Timeout = 40 * time.Millisecond
+		d := delayed(400 * time.Millisecond)
+		d.Timeout = 300 * time.Millisecond
 		c := dial(t, b.addr, always(d))
 		if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
 			t.Errorf("delayed call failed against its route timeout: %v", err)
@@ -284,9 +284,9 @@ func TestUnaryRouteTimeout(t *testing.T) {
 		wantMax time.Duration // the backend's remaining deadline is at most this
 		wantMin time.Duration // and at least this (-1: no deadline)
 	}{
-		{"route timeout becomes the deadline", 300 * time.Millisecond, 0, 300 * time.Millisecond, 100 * time.Millisecond},
-		{"shorter caller deadline is kept", 10 * time.Second, 300 * time.Millisecond, 300 * time.Millisecond, 100 * time.Millisecond},
-		{"shorter route timeout shortens a longer caller deadline", 300 * time.Millisecond, 10 * time.Second, 300 * time.Millisecond, 100 * time.Millisecond},
+		{"route timeout becomes the deadline", 3 * time.Second, 0, 3 * time.Second, time.Nanosecond},
+		{"shorter caller deadline is kept", 10 * time.Second, 3 * time.Second, 3 * time.Second, time.Nanosecond},
+		{"shorter route timeout shortens a longer caller deadline", 3 * time.Second, 10 * time.Second, 3 * time.Second, time.Nanosecond},
 		{"no route timeout adds no deadline", 0, 0, -1, -1},
 	}
 	for _, tt := range tests {

@@ -201,7 +201,7 @@ func TestUnaryPerTryTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := serve(t, &backend{name: "v1", fail: hangFirst})
 			d := routeTo("v1")
-			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 50 * time.Millisecond}
+			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 300 * time.Millisecond}
 			var waits []time.Duration
 			c := dial(t, b.addr, always(d), noBackoff(&waits))
 			_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})

@@ -222,7 +222,7 @@ func TestStreamPerTryTimeoutBeforeFirstResponse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := serve(t, &backend{name: "v1", fail: hangFirst})
 			d := routeTo("v1")
-			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 50 * time.Millisecond}
+			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 300 * time.Millisecond}
 			var waits []time.Duration
 			c := dial(t, b.addr, always(d), noBackoff(&waits))
 			_, err := duplex(context.Background(), c, "a")
@@ -236,7 +236,7 @@ func TestStreamPerTryTimeoutBeforeFirstResponse(t *testing.T) {
 func TestStreamPerTryTimeoutStopsAtFirstResponse(t *testing.T) {
 	b := serve(t, &backend{name: "v1"})
 	d := routeTo("v1")
-	d.Retry = route.Retry{Attempts: 1, On: route.Retry5xx, PerTryTimeout: 50 * time.Millisecond}
+	d.Retry = route.Retry{Attempts: 1, On: route.Retry5xx, PerTryTimeout: 300 * time.Millisecond}
 	c := dial(t, b.addr, always(d))
 	s, err := c.FullDuplexCall(context.Background())
 	if err != nil {
@@ -248,7 +248,7 @@ func TestStreamPerTryTimeoutStopsAtFirstResponse(t *testing.T) {
 	if _, err := s.Recv(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(120 * time.Millisecond) // past the per-try timeout
+	time.Sleep(400 * time.Millisecond) // past the per-try timeout
 	if err := s.Send(msg("b")); err != nil {
 		t.Fatal(err)
 	}
