@@ -59,6 +59,11 @@ func BenchmarkMiddleware(b *testing.B) {
 	withTimeout := compileYAML(b, benchYAML)
 	b.Run("bare handler", func(b *testing.B) { run(b, okHandler, "/") })
 	b.Run("routed, no timeout", func(b *testing.B) { run(b, Middleware(noTimeout)(okHandler), "/") })
+	// The adapter's own share, with Table.Decide replaced by a fixed
+	// decision.
+	b.Run("adapter only, fixed decision", func(b *testing.B) {
+		run(b, Middleware(noTimeout, decideAlways(routed(reviewsHost)))(okHandler), "/")
+	})
 	b.Run("routed, 15s route timeout", func(b *testing.B) { run(b, Middleware(withTimeout)(okHandler), "/") })
 	b.Run("routed, response header ops", func(b *testing.B) { run(b, Middleware(noTimeout)(okHandler), "/headers") })
 }
