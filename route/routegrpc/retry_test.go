@@ -264,3 +264,61 @@ func TestBackoffIsEnvoysJitteredExponential(t *testing.T) {
 		})
 	}
 }
+
+func TestRetriableRules(t *testing.T) {
+	unavailable := status.Error(codes.Unavailable, "x")
+	tests := []struct {
+		name string
+		on   route.RetryOn
+		o    outcome
+		want bool
+	}{
+		{"success is never retried", route.Retry5xx, outcome{}, false},
+		{"a final failure (overflow, caller gone) is never retried", route.RetryConnectFailure | route.RetryUnavailable,
+			outcome{err: unavailable, final: true}, false},
+		{"answered UNAVAILABLE under unavailable", route.RetryUnavailable, outcome{err: unavailable, answered: true}, true},
+		{"unanswered UNAVAILABLE under connect-failure", route.RetryConnectFailure, outcome{err: unavailable}, true},
+		{"unanswered UNAVAILABLE under reset-before-request", route.RetryResetBeforeRequest, outcome{err: unavailable}, true},
+		{"unanswered INTERNAL (stream reset) under reset", route.RetryReset, outcome{err: status.Error(codes.Internal, "x")}, true},
+		{"unanswered CANCELLED (RST_STREAM CANCEL) under reset", route.RetryReset, outcome{err: status.Error(codes.Canceled, "x")}, true},
+		{"unanswered UNKNOWN is not a connection failure", route.RetryReset | route.Retry5xx, outcome{err: status.Error(codes.Unknown, "x")}, false},
+		{"unanswered UNAVAILABLE is not an answered unavailable", route.RetryUnavailable, outcome{err: unavailable}, false},
+		{"per-try timeout under 5xx", route.Retry5xx, outcome{err: unavailable, perTryTimeout: true}, true},
+		{"per-try timeout under gateway-error", route.RetryGatewayError, outcome{err: unavailable, perTryTimeout: true}, true},
+		{"per-try timeout not under connect-failure", route.RetryConnectFailure, outcome{err: unavailable, perTryTimeout: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := route.Retry{Attempts: 1, On: tt.on}
+			if got := retriable(&r, tt.o); got != tt.want {
+				t.Errorf("retriable = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResultReportedToRuntime(t *testing.T) {
+	tests := []struct {
+		name string
+		o    outcome
+		want policy.Result
+	}{
+		{"success is 200", outcome{}, policy.Result{Status: 200}},
+		{"answered UNAVAILABLE is Envoy's 503", outcome{err: status.Error(codes.Unavailable, ""), answered: true}, policy.Result{Status: 503}},
+		{"answered DEADLINE_EXCEEDED is 504", outcome{err: status.Error(codes.DeadlineExceeded, ""), answered: true}, policy.Result{Status: 504}},
+		{"answered RESOURCE_EXHAUSTED is 429", outcome{err: status.Error(codes.ResourceExhausted, ""), answered: true}, policy.Result{Status: 429}},
+		{"answered INTERNAL is 500", outcome{err: status.Error(codes.Internal, ""), answered: true}, policy.Result{Status: 500}},
+		{"answered NOT_FOUND is 404", outcome{err: status.Error(codes.NotFound, ""), answered: true}, policy.Result{Status: 404}},
+		{"unanswered failure is local origin", outcome{err: status.Error(codes.Unavailable, "")}, policy.Result{LocalOrigin: true}},
+		{"per-try timeout is local origin", outcome{err: status.Error(codes.DeadlineExceeded, ""), answered: true, perTryTimeout: true}, policy.Result{LocalOrigin: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := result(tt.o)
+			got.Err = nil
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

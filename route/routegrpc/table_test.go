@@ -268,3 +268,20 @@ func TestTableResponseHeaderOperationsOnAnsweredError(t *testing.T) {
 		t.Errorf("code, x-resp (-want +got):\n%s", diff)
 	}
 }
+
+func TestTableMirrorWithShadowSuffix(t *testing.T) {
+	v2 := serve(t, &backend{name: "v2"})
+	mirror := serve(t, &backend{name: "mirror"})
+	p := newFakePicker(map[string][]string{"v2": {v2.addr}, "mirror": {mirror.addr}})
+	tbl := compile(t, reviewsYAML, route.WithShadowSuffix(true))
+	c := dialTable(t, tbl, "dns:///reviews:9080", WithRouter(routerFor(t, p)))
+	if _, err := c.UnaryCall(jason(), &testpb.SimpleRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the mirror", func() bool { return mirror.calls.Load() == 1 })
+	authority, _ := mirror.seen(0)
+	primary, _ := v2.seen(0)
+	if diff := cmp.Diff([]string{"reviews:9080", "reviews-shadow:9080"}, []string{primary, authority}); diff != "" {
+		t.Errorf(":authority of the call and of its mirror (-want +got):\n%s", diff)
+	}
+}
