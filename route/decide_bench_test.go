@@ -1,7 +1,10 @@
 package route
 
 import (
+	"net/netip"
 	"testing"
+
+	"github.com/meshroute/meshroute/match"
 )
 
 const bookinfo = `
@@ -61,11 +64,6 @@ spec:
 // configuration: it must not allocate.
 func BenchmarkDecide(b *testing.B) {
 	tbl := compileYAML(b, bookinfo)
-	cases := []struct {
-		name string
-		req  func() any
-	}{}
-	_ = cases
 	b.Run("bookinfo", func(b *testing.B) {
 		r := req("GET", "reviews:9080", "/reviews/0", "end-user: jason")
 		b.ReportAllocs()
@@ -88,6 +86,43 @@ func BenchmarkDecide(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			_ = tbl.Decide(r)
+		}
+	})
+	b.Run("passthrough", func(b *testing.B) {
+		r := req("GET", "Unknown.Example.com:8080", "/x", "x-envoy-upstream-rq-timeout-ms: 100")
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if d := tbl.Decide(r); !d.Passthrough {
+				b.Fatal(d.Action)
+			}
+		}
+	})
+	b.Run("no-route", func(b *testing.B) {
+		nr := compileYAML(b, workedExample)
+		r := req("GET", "reviews.bookinfo", "/api", "end-user: nobody")
+		r.SourceNamespace = "bookinfo"
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			_ = nr.Decide(r)
+		}
+	})
+}
+
+// BenchmarkDecideL4 measures TCP and TLS decisions.
+func BenchmarkDecideL4(b *testing.B) {
+	tbl := compileYAML(b, l4Config)
+	b.Run("tcp", func(b *testing.B) {
+		r := &match.Request{DestinationIP: netip.MustParseAddr("10.1.0.5"), Port: 5432}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			_ = tbl.DecideTCP(r)
+		}
+	})
+	b.Run("tls", func(b *testing.B) {
+		r := &match.Request{SNI: "a.secure.com", Port: 443}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			_ = tbl.DecideTLS(r)
 		}
 	})
 }
