@@ -1,0 +1,247 @@
+package route
+
+import (
+	"strings"
+
+	"github.com/meshroute/meshroute/match"
+)
+
+// minIndexedClauses is the number of clauses from which a virtual host gets
+// a ruleIndex: below it, trying the clauses in order costs no more than the
+// index's lookups (BenchmarkIndexThreshold).
+const minIndexedClauses = 8
+
+// ruleIndex finds the first matching (rule, clause) of a virtual host
+// without trying every clause, and finds the same one the ordered walk
+// (decideLinear) finds.
+//
+// Every clause that can apply gets a position ("slot") in the host's order:
+// rule by rule, clause by clause. Each slot is filed under what its uri
+// needs: an exact path (exact, or foldExact lower-cased for ignoreUriCase),
+// a path prefix (a radix trie; foldPrefix for ignoreUriCase), a regex's
+// literal prefix (the case-sensitive trie: a path that lacks it cannot
+// match), or nothing (other). Every list is in ascending slot order. For a
+// request the index walks each structure once along the normalised path,
+// and in each candidate list tries slots in order until one fully matches
+// or a slot is not below the best found so far: the answer is the smallest
+// fully matching slot over all lists, the first match in configuration
+// order. The other conditions (method, headers, …) are checked on the
+// candidates only.
+type ruleIndex struct {
+	slots      []indexSlot
+	exact      map[string][]int32
+	foldExact  map[string][]int32
+	prefix     *trieNode
+	foldPrefix *trieNode
+	other      []int32
+	// always is the slot of the first rule without match clauses (it
+	// matches every request), len(slots) when there is none.
+	always int32
+}
+
+// indexSlot is one clause that can apply; rm is nil for a rule without
+// clauses.
+type indexSlot struct {
+	e  *routeEntry
+	rm *ruleMatch
+	hm *match.HTTPMatch // rm's matcher when it is one (MatchNormalized); else nil
+}
+
+// buildRuleIndex indexes the rules of routes; regexLiterals says whether
+// regex literal prefixes may be used (RE2 syntax).
+func buildRuleIndex(routes []routeEntry, regexLiterals bool) *ruleIndex {
+	x := &ruleIndex{always: -1}
+	for i := range routes {
+		e := &routes[i]
+		if len(e.rule.matches) == 0 {
+			if e.vsLevel && x.always < 0 {
+				x.always = int32(len(x.slots))
+				x.slots = append(x.slots, indexSlot{e: e})
+			}
+			continue
+		}
+		for _, rm := range e.rule.matches {
+			if !e.vsLevel && rm.gateways == nil {
+				continue // the clause never applies in this view
+			}
+			s := int32(len(x.slots))
+			hm, _ := rm.m.(*match.HTTPMatch)
+			x.slots = append(x.slots, indexSlot{e: e, rm: rm, hm: hm})
+			x.file(s, hm, rm.uri, regexLiterals)
+		}
+	}
+	if x.always < 0 {
+		x.always = int32(len(x.slots))
+	}
+	return x
+}
+
+// file puts slot s in the structure its uri matcher selects.
+func (x *ruleIndex) file(s int32, hm *match.HTTPMatch, uri match.StringMatcher, regexLiterals bool) {
+	if hm == nil {
+		x.other = append(x.other, s) // a matcher the index cannot see into
+		return
+	}
+	switch uri.Kind {
+	case match.KindExact:
+		if uri.IgnoreCase {
+			x.foldExact = addToMap(x.foldExact, lowerASCII(uri.Value), s)
+		} else {
+			x.exact = addToMap(x.exact, uri.Value, s)
+		}
+	case match.KindPrefix:
+		if uri.IgnoreCase {
+			x.foldPrefix = trieInsert(x.foldPrefix, lowerASCII(uri.Value), s)
+		} else {
+			x.prefix = trieInsert(x.prefix, uri.Value, s)
+		}
+	case match.KindAny:
+		x.prefix = trieInsert(x.prefix, "", s)
+	case match.KindRegex:
+		if lit := regexLiteralPrefix(uri.Value); regexLiterals && lit != "" {
+			x.prefix = trieInsert(x.prefix, lit, s)
+		} else {
+			x.other = append(x.other, s)
+		}
+	default:
+		x.other = append(x.other, s)
+	}
+}
+
+func addToMap(m map[string][]int32, k string, s int32) map[string][]int32 {
+	if m == nil {
+		m = map[string][]int32{}
+	}
+	m[k] = append(m[k], s)
+	return m
+}
+
+// first returns the first matching rule and clause, as firstMatch.
+func (x *ruleIndex) first(req *match.Request) (*routeEntry, *ruleMatch, bool) {
+	best := x.always
+	path := match.NormalizePath(req.PathOnly())
+	if x.exact != nil {
+		if ss, ok := x.exact[path]; ok {
+			best = x.try(ss, best, req, path)
+		}
+	}
+	if x.prefix != nil {
+		best = x.walk(x.prefix, best, req, path)
+	}
+	if x.foldExact != nil || x.foldPrefix != nil {
+		best = x.firstFolded(best, req, path)
+	}
+	if len(x.other) > 0 {
+		best = x.try(x.other, best, req, path)
+	}
+	if int(best) >= len(x.slots) {
+		return nil, nil, false
+	}
+	sl := &x.slots[best]
+	return sl.e, sl.rm, true
+}
+
+// firstFolded searches the ignoreUriCase structures with the path folded
+// to lower case, on the stack for paths up to 256 bytes.
+func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) int32 {
+	lower := path
+	var buf [256]byte
+	if hasUpperASCII(path) {
+		if len(path) <= len(buf) {
+			n := copy(buf[:], path)
+			for i := 0; i < n; i++ {
+				if c := buf[i]; 'A' <= c && c <= 'Z' {
+					buf[i] = c + 'a' - 'A'
+				}
+			}
+			if ss, ok := x.foldExact[string(buf[:n])]; ok {
+				best = x.try(ss, best, req, path)
+			}
+			if x.foldPrefix != nil {
+				best = x.walkFolded(x.foldPrefix, best, req, path, buf[:n])
+			}
+			return best
+		}
+		lower = strings.ToLower(path)
+	}
+	if ss, ok := x.foldExact[lower]; ok {
+		best = x.try(ss, best, req, path)
+	}
+	if x.foldPrefix != nil {
+		best = x.walkFolded(x.foldPrefix, best, req, path, []byte(lower))
+	}
+	return best
+}
+
+// try returns the first slot of ss below best that fully matches req, or
+// best.
+func (x *ruleIndex) try(ss []int32, best int32, req *match.Request, path string) int32 {
+	for _, s := range ss {
+		if s >= best {
+			return best
+		}
+		if x.matches(s, req, path) {
+			return s
+		}
+	}
+	return best
+}
+
+// matches checks every condition of slot s on req, whose normalised path
+// is path.
+func (x *ruleIndex) matches(s int32, req *match.Request, path string) bool {
+	sl := &x.slots[s]
+	switch {
+	case sl.rm == nil:
+		return true
+	case sl.hm != nil:
+		return sl.hm.MatchNormalized(req, path)
+	}
+	return sl.rm.m.Match(req)
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII folds ASCII letters only, as ignoreUriCase compares.
+func lowerASCII(s string) string {
+	if !hasUpperASCII(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// buildIndexes gives every virtual host of at least minIndexedClauses
+// clauses its ruleIndex. Regex literal prefixes are used with RE2 only
+// (regexp2's syntax is another language).
+func (t *Table) buildIndexes() {
+	re2 := t.opts.regexEngine != Regexp2
+	for _, v := range t.views {
+		for _, vh := range v.vhosts {
+			if countClauses(vh.routes) >= minIndexedClauses {
+				vh.index = buildRuleIndex(vh.routes, re2)
+			}
+		}
+	}
+}
+
+// countClauses counts the clauses of routes, a rule without any as one.
+func countClauses(routes []routeEntry) int {
+	n := 0
+	for i := range routes {
+		n += max(len(routes[i].rule.matches), 1)
+	}
+	return n
+}
