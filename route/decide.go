@@ -62,9 +62,12 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 }
 
 // firstMatch walks the virtual host's rules in order and returns the first
-// rule with a matching clause (rm nil for a rule without match). It is the
-// seam where an index can later narrow the walk.
+// rule with a matching clause (rm nil for a rule without match), through
+// the host's ruleIndex when it has one (index.go).
 func (vh *vhost) firstMatch(req *match.Request) (*routeEntry, *ruleMatch, bool) {
+	if vh.index != nil {
+		return vh.index.first(req)
+	}
 	for i := range vh.routes {
 		e := &vh.routes[i]
 		if rm, ok := e.matchRule(req); ok {

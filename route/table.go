@@ -126,6 +126,7 @@ func (t *Table) build(c *compiler) {
 	}
 	t.defaultRule = &httpRule{index: -1, action: ActionRoute}
 	t.defaultRule.retry, _ = c.compileRetry(nil)
+	t.buildIndexes()
 }
 
 // bindsTo reports whether vs applies on gateway gw, at the VirtualService

@@ -88,6 +88,10 @@ type vhost struct {
 	// self is the service of a VirtualService-claimed concrete host,
 	// where TCP connections no tcp rule takes go (sidecars).
 	self *routeDest
+
+	// index finds the first matching rule without trying each (nil for
+	// hosts with few clauses: see index.go).
+	index *ruleIndex
 }
 
 // routeEntry is one HTTP rule in a virtual host's ordered list.
