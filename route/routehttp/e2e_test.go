@@ -81,6 +81,9 @@ spec:
     match: [{uri: {prefix: /flaky}}]
     retries: {attempts: 2, retryOn: 5xx}
     route: [{destination: {host: reviews, subset: v1}}]
+  - name: socket
+    match: [{uri: {prefix: /socket}}]
+    route: [{destination: {host: reviews, subset: v1}}]
   - name: nowhere
     match: [{uri: {prefix: /nowhere}}]
     route: [{destination: {host: reviews, subset: v3}}]

@@ -237,9 +237,11 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 		}
 		switch {
 		case resp.StatusCode == http.StatusSwitchingProtocols:
-			// An upgraded connection (its Body is the io.ReadWriteCloser
-			// httputil.ReverseProxy needs) outlives the route timeout, as
-			// in Envoy, where the upgraded stream is no longer a request.
+			// An upgraded connection is handed over as is: its Body is the
+			// io.ReadWriteCloser httputil.ReverseProxy tunnels. The route
+			// timeout stops at the 101 (Envoy would reset the tunnel when
+			// an explicitly set route timeout expires; upgrades get no
+			// default timeout in either).
 		case a.cancel != nil || release != nil:
 			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
 		}
