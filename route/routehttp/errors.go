@@ -14,12 +14,24 @@ import (
 // Bodies of Envoy's local replies, which the Transport returns as
 // responses instead of Go errors.
 const (
+	// BodyNoHealthyUpstream answers 503 when the destination has no
+	// endpoint to pick (flag UH).
 	BodyNoHealthyUpstream = "no healthy upstream"
-	BodyUpstreamTimeout   = timeoutBody
-	BodyConnectFailure    = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
-	BodyConnectionReset   = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
-	BodyRefusedStream     = "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset"
-	BodyOverflow          = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+	// BodyUpstreamTimeout answers 504 when the route or per-try timeout
+	// passed (flag UT).
+	BodyUpstreamTimeout = timeoutBody
+	// BodyConnectFailure answers 503 when no connection could be made
+	// (flag UF).
+	BodyConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+	// BodyConnectionReset answers 503 when the connection broke before the
+	// response headers (flag UC).
+	BodyConnectionReset = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+	// BodyRefusedStream answers 503 when an HTTP/2 upstream refused the
+	// stream.
+	BodyRefusedStream = "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset"
+	// BodyOverflow answers 503, with x-envoy-overloaded: true, when a
+	// connection-pool limit is reached (flag UO).
+	BodyOverflow = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
 )
 
 // HeaderNotRetried names the response header the Transport adds when a
@@ -48,12 +60,14 @@ type NotRetriedError struct {
 	Err error
 }
 
+// Error says what failed and why it was not retried.
 func (e *NotRetriedError) Error() string {
 	return "routehttp: " + e.Failure + ": not retried: the request body is larger than the " +
 		strconv.FormatInt(e.Limit, 10) + "-byte replay buffer and has no GetBody " +
 		"(set Request.GetBody or raise WithMaxBodyBuffer)"
 }
 
+// Unwrap returns the underlying transport error.
 func (e *NotRetriedError) Unwrap() error { return e.Err }
 
 // localResponse builds a response the Transport generates itself.
