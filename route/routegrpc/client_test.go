@@ -420,3 +420,25 @@ func TestUnaryResponseHeaderOptionStillFilled(t *testing.T) {
 		t.Errorf("x-served-by (-want +got):\n%s", diff)
 	}
 }
+
+func TestNoTableAnswersUnavailable(t *testing.T) {
+	b := serve(t, &backend{name: "v1"})
+	var empty route.Store // a Store that never got a table
+	tests := []struct {
+		name string
+		src  route.TableSource
+	}{
+		{"nil table source", nil},
+		{"store without a table", &empty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dialTable(t, tt.src, b.addr)
+			_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
+			want := codeAndMessage{codes.Unavailable, "routegrpc: no routing table to decide on"}
+			if diff := cmp.Diff(want, statusOf(err)); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

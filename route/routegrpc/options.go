@@ -130,7 +130,7 @@ func (globalRand) Uint64() uint64 { return rand.Uint64() }
 // made only when such a function is configured.
 func (c *config) decideOn(ctx context.Context, src route.TableSource, req *match.Request) route.Decision {
 	if c.identity == nil && c.decide == nil {
-		return src.Table().Decide(req)
+		return decideOnTable(src, req)
 	}
 	r := new(match.Request)
 	*r = *req
@@ -141,5 +141,19 @@ func (c *config) decideOn(ctx context.Context, src route.TableSource, req *match
 	if c.decide != nil {
 		return c.decide(r)
 	}
-	return src.Table().Decide(r)
+	return decideOnTable(src, r)
+}
+
+// decideOnTable decides on src's current table; with no table at all the
+// call is unavailable rather than a panic.
+func decideOnTable(src route.TableSource, req *match.Request) route.Decision {
+	var t *route.Table
+	if src != nil {
+		t = src.Table()
+	}
+	if t == nil {
+		return route.Decision{Action: route.ActionUnavailable, Status: 503, Rule: route.RuleRef{Index: -1},
+			Reason: "routegrpc: no routing table to decide on"}
+	}
+	return t.Decide(req)
 }
