@@ -96,6 +96,7 @@ func TestDelegateMatchConflicts(t *testing.T) {
 		{"root prefix accepts an exact under it", prefix("/a"), exact("/a/b"), false},
 		{"root prefix rejects a prefix outside it", prefix("/a"), prefix("/b"), true},
 		{"regex on either side conflicts", "{regex: /a.*}", prefix("/a"), true},
+		{"root prefix with a delegate exact outside it conflicts", prefix("/a"), exact("/b"), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,6 +120,40 @@ spec:
 `)
 			got := len(tbl.vss[0].http) == 0
 			if got != tc.conflict {
+				t.Errorf("conflict = %v, want %v", got, tc.conflict)
+			}
+		})
+	}
+}
+
+func TestDelegateSourceNamespaceMustBeRepeated(t *testing.T) {
+	for _, tc := range []struct {
+		name, leafNS string
+		conflict     bool
+	}{
+		{"a delegate repeating the root's sourceNamespace refines it", "sourceNamespace: client", false},
+		{"a delegate without the root's sourceNamespace conflicts (as Istio)", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: root}
+spec:
+  hosts: [h]
+  http:
+  - match: [{sourceNamespace: client}]
+    delegate: {name: leaf}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: leaf}
+spec:
+  http:
+  - match: [{uri: {prefix: /}, `+tc.leafNS+`}]
+    route: [{destination: {host: leaf}}]
+`)
+			if got := len(tbl.vss[0].http) == 0; got != tc.conflict {
 				t.Errorf("conflict = %v, want %v", got, tc.conflict)
 			}
 		})

@@ -81,7 +81,7 @@ func mergeDelegateRoute(root, leaf *networking.HTTPRoute) *networking.HTTPRoute 
 	if out.Rewrite == nil {
 		out.Rewrite = root.GetRewrite()
 	}
-	if out.DirectResponse == nil && out.Redirect == nil && len(out.Route) == 0 {
+	if out.DirectResponse == nil {
 		out.DirectResponse = root.GetDirectResponse()
 	}
 	if out.Timeout == nil {
@@ -93,16 +93,19 @@ func mergeDelegateRoute(root, leaf *networking.HTTPRoute) *networking.HTTPRoute 
 	if out.Fault == nil {
 		out.Fault = root.GetFault()
 	}
-	if out.Mirror == nil && len(out.Mirrors) == 0 {
+	// Each mirror field is inherited on its own, as Istio does.
+	if out.Mirror == nil {
 		out.Mirror = root.GetMirror()
+	}
+	//lint:ignore SA1019 the deprecated mirrorPercent is inherited like every mirror field
+	if out.MirrorPercent == nil {
+		out.MirrorPercent = root.MirrorPercent //lint:ignore SA1019 inherited as is
+	}
+	if out.MirrorPercentage == nil {
+		out.MirrorPercentage = root.GetMirrorPercentage()
+	}
+	if out.Mirrors == nil {
 		out.Mirrors = root.GetMirrors()
-		//lint:ignore SA1019 the deprecated mirrorPercent is inherited like every mirror field
-		if out.MirrorPercent == nil {
-			out.MirrorPercent = root.MirrorPercent //lint:ignore SA1019 inherited as is
-		}
-		if out.MirrorPercentage == nil {
-			out.MirrorPercentage = root.GetMirrorPercentage()
-		}
 	}
 	if out.CorsPolicy == nil {
 		out.CorsPolicy = root.GetCorsPolicy()
@@ -196,7 +199,8 @@ func matchConflict(root, leaf *networking.HTTPMatchRequest) bool {
 	if root.GetPort() != 0 && leaf.GetPort() != 0 && root.GetPort() != leaf.GetPort() {
 		return true
 	}
-	if root.GetSourceNamespace() != "" && leaf.GetSourceNamespace() != "" && root.GetSourceNamespace() != leaf.GetSourceNamespace() {
+	// As Istio: a root sourceNamespace must be repeated by the delegate.
+	if root.GetSourceNamespace() != "" && leaf.GetSourceNamespace() != root.GetSourceNamespace() {
 		return true
 	}
 	for k, v := range leaf.GetSourceLabels() {
@@ -214,30 +218,32 @@ func matchConflict(root, leaf *networking.HTTPMatchRequest) bool {
 	return false
 }
 
-// stringConflict: with both set, a regex on either side conflicts, a root
-// exact needs the same exact, a root prefix needs a delegate prefix or
-// exact starting with it.
+// stringConflict reports whether a delegate string match is not a
+// refinement of the root's, exactly as Istio's stringMatchConflict: no
+// conflict when either is unset; a regex on either side conflicts with
+// anything; a root exact needs the same exact; a root prefix needs a
+// delegate prefix or exact starting with it; any other root (an empty
+// match) conflicts.
 func stringConflict(root, leaf *networking.StringMatch) bool {
-	if root == nil || leaf == nil || root.GetMatchType() == nil || leaf.GetMatchType() == nil {
+	if root == nil || leaf == nil {
 		return false
 	}
-	if _, ok := root.GetMatchType().(*networking.StringMatch_Regex); ok {
+	if root.GetRegex() != "" && (leaf.GetRegex() != "" || leaf.GetPrefix() != "" || leaf.GetExact() != "") {
 		return true
 	}
-	if _, ok := leaf.GetMatchType().(*networking.StringMatch_Regex); ok {
+	if leaf.GetRegex() != "" && (root.GetRegex() != "" || root.GetPrefix() != "" || root.GetExact() != "") {
 		return true
 	}
-	switch r := root.GetMatchType().(type) {
-	case *networking.StringMatch_Exact:
-		l, ok := leaf.GetMatchType().(*networking.StringMatch_Exact)
-		return !ok || l.Exact != r.Exact
-	case *networking.StringMatch_Prefix:
-		switch l := leaf.GetMatchType().(type) {
-		case *networking.StringMatch_Exact:
-			return !strings.HasPrefix(l.Exact, r.Prefix)
-		case *networking.StringMatch_Prefix:
-			return !strings.HasPrefix(l.Prefix, r.Prefix)
+	if exact := root.GetExact(); exact != "" {
+		return leaf.GetPrefix() != "" || leaf.GetExact() != exact
+	}
+	if prefix := root.GetPrefix(); prefix != "" {
+		if leaf.GetPrefix() != "" {
+			return !strings.HasPrefix(leaf.GetPrefix(), prefix)
+		}
+		if leaf.GetExact() != "" {
+			return !strings.HasPrefix(leaf.GetExact(), prefix)
 		}
 	}
-	return false
+	return true
 }
