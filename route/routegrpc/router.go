@@ -25,6 +25,9 @@ type picker interface {
 type runtimePicker struct{ rt *policy.Runtime }
 
 func (p runtimePicker) pick(t *policy.Target, req *match.Request, avoid []string) (string, func(policy.Result), error) {
+	if p.rt == nil {
+		return "", nil, errNoRuntime
+	}
 	lease, err := p.rt.Pick(t, req, avoid)
 	if err != nil {
 		return "", nil, err
@@ -32,7 +35,14 @@ func (p runtimePicker) pick(t *policy.Target, req *match.Request, avoid []string
 	return lease.Addr, lease.Release, nil
 }
 
-func (p runtimePicker) admitRetry(t *policy.Target) (func(), bool) { return p.rt.AdmitRetry(t) }
+func (p runtimePicker) admitRetry(t *policy.Target) (func(), bool) {
+	if p.rt == nil {
+		return func() {}, true
+	}
+	return p.rt.AdmitRetry(t)
+}
+
+var errNoRuntime = errors.New("the Router has no policy runtime")
 
 // Router is the connection set of the client interceptors: it picks the
 // endpoint of each try through a policy.Runtime (balancing, circuit

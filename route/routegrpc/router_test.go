@@ -94,3 +94,14 @@ func TestRouterWithRuntimeRetriesConnectFailureOnAnotherHost(t *testing.T) {
 		t.Errorf("connections (-want +got):\n%s", diff)
 	}
 }
+
+func TestRouterWithoutRuntimeFailsCalls(t *testing.T) {
+	r := NewRouter(nil)
+	t.Cleanup(func() { _ = r.Close() })
+	c := dial(t, deadAddr(t), always(routeTo("v1")), WithRouter(r))
+	_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
+	want := codeAndMessage{codes.Unavailable, "cannot pick an endpoint of outbound|9080|v1|reviews.default.svc.cluster.local: the Router has no policy runtime"}
+	if diff := cmp.Diff(want, statusOf(err)); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+}
