@@ -111,6 +111,7 @@ const (
 	hdrRateLimited          = "X-Envoy-Ratelimited"
 	hdrAttemptCount         = "X-Envoy-Attempt-Count"
 	hdrOverloaded           = "X-Envoy-Overloaded"
+	hdrExpectedTimeout      = "X-Envoy-Expected-Rq-Timeout-Ms"
 )
 
 // retriableResponse reports whether an upstream response is retried under

@@ -10,8 +10,10 @@ import (
 // Identity is who is calling: the workload's namespace and labels, which a
 // VirtualService match reads through sourceNamespace and sourceLabels.
 type Identity struct {
+	// Namespace is the calling workload's namespace ("" when unknown).
 	Namespace string
-	Labels    map[string]string
+	// Labels are the calling workload's labels (nil when unknown).
+	Labels map[string]string
 }
 
 // IdentityFunc finds the calling workload's identity for a request. It is

@@ -337,6 +337,13 @@ func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, 
 		hdr = hdr.Clone()
 	}
 	hdr[hdrAttemptCount] = []string{attemptCount(a.n)}
+	if d.Timeout > 0 || d.Retry.PerTryTimeout > 0 {
+		// What Envoy tells the upstream about the time it has left: the
+		// per-try timeout, or what remains of the route timeout.
+		if dl, ok := a.ctx.Deadline(); ok {
+			hdr[hdrExpectedTimeout] = []string{strconv.FormatInt(max(time.Until(dl).Milliseconds(), 0), 10)}
+		}
+	}
 	out.Header = hdr
 	rc, getBody, err := body.next()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -500,5 +501,40 @@ func TestTransportCallerCancellation(t *testing.T) {
 	_, err := testTransport(newFakeEndpoints().add("a", "", b.addr()), decideAlways(d)).RoundTrip(req.WithContext(ctx))
 	if err == nil || b.attempts.Load() != 1 {
 		t.Errorf("err = %v after %d attempts; want the caller's context error after 1", err, b.attempts.Load())
+	}
+}
+
+func TestTransportExpectedTimeoutHeader(t *testing.T) {
+	tests := []struct {
+		name         string
+		timeout      time.Duration
+		perTry       time.Duration
+		wantPresent  bool
+		wantAtMost   int64
+		wantMoreThan int64
+	}{
+		{"route timeout is announced to the upstream", 2 * time.Second, 0, true, 2000, 1000},
+		{"a shorter per-try timeout is announced instead", 2 * time.Second, 300 * time.Millisecond, true, 300, 100},
+		{"no timeout announces nothing", 0, 0, false, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackend(t, nil)
+			d := routed("a")
+			d.Timeout = tc.timeout
+			d.Retry.PerTryTimeout = tc.perTry
+			roundTrip(t, testTransport(newFakeEndpoints().add("a", "", b.addr()), decideAlways(d)), mustRequest(t, "GET", "http://a/", ""))
+			v := b.requests()[0].Header.Get("X-Envoy-Expected-Rq-Timeout-Ms")
+			if !tc.wantPresent {
+				if v != "" {
+					t.Errorf("x-envoy-expected-rq-timeout-ms = %q, want none", v)
+				}
+				return
+			}
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || ms > tc.wantAtMost || ms <= tc.wantMoreThan {
+				t.Errorf("x-envoy-expected-rq-timeout-ms = %q, want in (%d, %d]", v, tc.wantMoreThan, tc.wantAtMost)
+			}
+		})
 	}
 }
