@@ -281,14 +281,23 @@ func (c *compiler) knownNamespaces() []string {
 	return out
 }
 
-// knownGateways lists every gateway a VirtualService binds to or the
-// configuration defines, as "ns/name".
+// knownGateways lists every gateway a VirtualService or one of its match
+// clauses binds to, or the configuration defines, as "ns/name".
 func (c *compiler) knownGateways() []string {
 	set := map[string]bool{}
 	for _, vs := range c.vss {
 		for _, g := range vs.gateways {
 			if g != match.MeshGateway {
 				set[g] = true
+			}
+		}
+		for _, r := range vs.http {
+			for _, m := range r.matches {
+				for _, g := range m.gateways {
+					if g != match.MeshGateway {
+						set[g] = true
+					}
+				}
 			}
 		}
 	}

@@ -336,3 +336,36 @@ spec:
 		})
 	}
 }
+
+func TestMatchGatewaysBindOnlyTheirClauses(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: svc}
+spec:
+  hosts: [svc.example.com]
+  http:
+  - match: [{uri: {prefix: /edge}, gateways: [istio-system/ingress]}]
+    route: [{destination: {host: edge}}]
+  - route: [{destination: {host: inner}}]
+`)
+	tests := []struct{ name, gateway, path, want string }{
+		{"a clause's gateways bind the VirtualService to that gateway", "istio-system/ingress", "/edge", "edge.default.svc.cluster.local"},
+		{"on that gateway only the clauses naming it apply", "istio-system/ingress", "/other", ""},
+		{"in the mesh the clause naming a gateway does not apply", "mesh", "/edge", "inner.default.svc.cluster.local"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", "svc.example.com", tc.path)
+			r.Gateway = tc.gateway
+			d := tbl.Decide(r)
+			got := d.Destination.Host
+			if d.Action == ActionNoRoute {
+				got = ""
+			}
+			if got != tc.want {
+				t.Errorf("got %q (%v), want %q", got, d.Action, tc.want)
+			}
+		})
+	}
+}
