@@ -130,7 +130,8 @@ func (c *config) decideWith(t *route.Table, req *match.Request) route.Decision {
 	return t.Decide(req)
 }
 
-// WithUpstreamTransport sets the RoundTripper the Transport sends attempts
-// through when the policy runtime provides none per cluster (default
-// http.DefaultTransport).
+// WithUpstreamTransport makes the Transport send every attempt through rt
+// instead of the policy runtime's per-cluster transports (which carry the
+// DestinationRule's connection-pool and TLS settings): for tests, or a
+// custom dialer.
 func WithUpstreamTransport(rt http.RoundTripper) Option { return func(c *config) { c.upstream = rt } }

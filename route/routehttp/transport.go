@@ -66,9 +66,9 @@ type transport struct {
 // failure that would have been retried returns a *NotRetriedError (or a
 // response carrying the X-Meshroute-Not-Retried header) saying so.
 //
-// Connections are made by rt's per-cluster transport when it provides one
-// (a Transport(*policy.Target) http.RoundTripper method), else by
-// WithUpstreamTransport's (http.DefaultTransport by default).
+// Connections are made by WithUpstreamTransport's RoundTripper when one is
+// given, else by rt's per-cluster transport (connection-pool limits and
+// DestinationRule client TLS).
 func NewTransport(src route.TableSource, rt *policy.Runtime, opts ...Option) http.RoundTripper {
 	return newTransport(src, rt, newConfig(opts))
 }
@@ -294,6 +294,9 @@ func (a *attempt) finish(r policy.Result) {
 
 // upstream returns the RoundTripper for target's cluster.
 func (t *transport) upstream(target *policy.Target) http.RoundTripper {
+	if t.cfg.upstream != nil {
+		return t.cfg.upstream
+	}
 	if ut, ok := t.eps.(upstreamTransports); ok {
 		if rt := ut.Transport(target); rt != nil {
 			return rt
