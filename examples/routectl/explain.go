@@ -9,7 +9,7 @@ import (
 func init() {
 	register(command{
 		name:    "explain",
-		usage:   "explain -f PATH [-f PATH...] [flags] METHOD URL -- show why one request is routed as it is: every VirtualService, rule and match clause tried",
+		usage:   "explain -f PATH [-f PATH...] [flags] METHOD URL -- show why a request is routed as it is: every VirtualService, rule and clause tried",
 		example: "routectl explain -f ./istio/ -H 'end-user: jason' GET http://reviews:9080/reviews/0",
 		run:     runExplain,
 	})
