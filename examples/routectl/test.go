@@ -17,8 +17,8 @@ import (
 
 func init() {
 	register(command{
-		name: "test",
-		usage: "test [flags] FILE... -- check routing expectations written in YAML; exit 1 with a diff per failing case",
+		name:    "test",
+		usage:   "test [flags] FILE... -- check routing expectations written in YAML; exit 1 with a diff per failing case",
 		example: "routectl test ./routing_test.yaml   # the file lists config: [paths] and tests: [{name, request, want}]",
 		run:     runTest,
 	})
