@@ -1,12 +1,9 @@
 package route_test
 
 import (
-	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/meshroute/meshroute/internal/routebench"
-	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/route"
 )
 
@@ -79,57 +76,5 @@ func TestWorkloadDecideAgrees(t *testing.T) {
 	}
 }
 
-// BenchmarkDecideWorkload measures Decide on the routebench workloads,
-// cycling through their requests (≈10% match no rule).
-func BenchmarkDecideWorkload(b *testing.B) {
-	for _, w := range []struct {
-		name string
-		gen  func() routebench.Workload
-	}{
-		{"routes=10", func() routebench.Workload { return routebench.Routes(10) }},
-		{"routes=100", func() routebench.Workload { return routebench.Routes(100) }},
-		{"routes=1000", func() routebench.Workload { return routebench.Routes(1000) }},
-		{"routes=10000", func() routebench.Workload { return routebench.Routes(10000) }},
-		{"hosts=10000", func() routebench.Workload { return routebench.Hosts(10000) }},
-	} {
-		b.Run(w.name, func(b *testing.B) {
-			wl := w.gen()
-			benchDecide(b, compileWorkload(b, wl), wl.MatchRequests())
-		})
-	}
-}
-
-func benchDecide(b *testing.B, tbl *route.Table, reqs []match.Request) {
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		_ = tbl.Decide(&reqs[i])
-		if i++; i == len(reqs) {
-			i = 0
-		}
-	}
-}
-
-// BenchmarkCompileWorkload measures compiling 10,000 VirtualServices of
-// 10 rules each (routebench.Compile), and reports the bytes allocated per
-// rule compiled.
-func BenchmarkCompileWorkload(b *testing.B) {
-	for _, size := range []struct{ vs, rules int }{{10000, 10}} {
-		w := routebench.Compile(size.vs, size.rules)
-		b.Run(fmt.Sprintf("vs=%d", size.vs), func(b *testing.B) {
-			cfg := w.Config()
-			b.ReportAllocs()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			n := 0
-			for b.Loop() {
-				if _, err := route.Compile(cfg); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n*len(w.Rules)), "B/rule")
-		})
-	}
-}
+// The workload benchmarks are BenchmarkDecide/routes=N, hosts=10000 and
+// BenchmarkCompile/vs=10000 (bench_decide_test.go).

@@ -60,53 +60,9 @@ spec:
   - {name: v1, labels: {version: v1}}
 `
 
-// BenchmarkDecide measures the request path on the seeds' bookinfo
-// configuration: it must not allocate.
-func BenchmarkDecide(b *testing.B) {
-	tbl := compileYAML(b, bookinfo)
-	b.Run("bookinfo", func(b *testing.B) {
-		r := req("GET", "reviews:9080", "/reviews/0", "end-user: jason")
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			d := tbl.Decide(r)
-			if d.Action != ActionRoute {
-				b.Fatal(d.Action)
-			}
-		}
-	})
-	b.Run("bookinfo-weighted", func(b *testing.B) {
-		r := req("GET", "Reviews.default.svc.cluster.local", "/reviews/0")
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			_ = tbl.Decide(r)
-		}
-	})
-	b.Run("bookinfo-ratings", func(b *testing.B) {
-		r := req("GET", "ratings:9080", "/ratings/0")
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			_ = tbl.Decide(r)
-		}
-	})
-	b.Run("passthrough", func(b *testing.B) {
-		r := req("GET", "Unknown.Example.com:8080", "/x", "x-envoy-upstream-rq-timeout-ms: 100")
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if d := tbl.Decide(r); !d.Passthrough {
-				b.Fatal(d.Action)
-			}
-		}
-	})
-	b.Run("no-route", func(b *testing.B) {
-		nr := compileYAML(b, workedExample)
-		r := req("GET", "reviews.bookinfo", "/api", "end-user: nobody")
-		r.SourceNamespace = "bookinfo"
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			_ = nr.Decide(r)
-		}
-	})
-}
+// BenchmarkDecide and BenchmarkDecideLinear are in bench_decide_test.go
+// (package route_test, to use internal/routebench); bookinfo is their
+// configuration (bench_export_test.go).
 
 // BenchmarkDecideL4 measures TCP and TLS decisions.
 func BenchmarkDecideL4(b *testing.B) {

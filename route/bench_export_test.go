@@ -1,0 +1,39 @@
+package route
+
+import (
+	"testing"
+
+	"github.com/meshroute/meshroute/match"
+)
+
+// Hooks for the fixed-name benchmarks (bench_decide_test.go, package
+// route_test): they build workloads with internal/routebench, which imports
+// this package, so they cannot live here. Nothing of this is in the
+// library: _test files only.
+
+// DecideLinear runs the plain linear reference matcher.
+func (t *Table) DecideLinear(req *match.Request) Decision { return t.decideLinear(req) }
+
+// BenchCase is one request on one of this package's test configurations.
+type BenchCase struct {
+	Name  string
+	Table *Table
+	Req   *match.Request
+	Want  Action
+}
+
+// SeedBenchCases returns the bookinfo cases (the seeds' configuration) and
+// the passthrough and no-route decisions.
+func SeedBenchCases(tb testing.TB) []BenchCase {
+	tbl := compileYAML(tb, bookinfo)
+	nr := compileYAML(tb, workedExample)
+	noRoute := req("GET", "reviews.bookinfo", "/api", "end-user: nobody")
+	noRoute.SourceNamespace = "bookinfo"
+	return []BenchCase{
+		{"bookinfo", tbl, req("GET", "reviews:9080", "/reviews/0", "end-user: jason"), ActionRoute},
+		{"bookinfo-weighted", tbl, req("GET", "Reviews.default.svc.cluster.local", "/reviews/0"), ActionRoute},
+		{"bookinfo-ratings", tbl, req("GET", "ratings:9080", "/ratings/0"), ActionRoute},
+		{"passthrough", tbl, req("GET", "Unknown.Example.com:8080", "/x", "x-envoy-upstream-rq-timeout-ms: 100"), ActionRoute},
+		{"no-route", nr, noRoute, ActionNoRoute},
+	}
+}
