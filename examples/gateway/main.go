@@ -89,7 +89,28 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gw := routehttp.NewGateway(tbl, policy.NewRuntime(reg), *gwName, gatewayOptions(*tlsListen)...)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	var rawTLS net.Listener
+	if *tlsListen != "" {
+		if rawTLS, err = net.Listen("tcp", *tlsListen); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	gw := routehttp.NewGateway(tbl, policy.NewRuntime(reg), *gwName, gatewayOptions(rawTLS)...)
+	var tlsLn net.Listener
+	if rawTLS != nil {
+		tlsCfg, err := gw.TLSConfig()
+		if err != nil {
+			ln.Close()
+			rawTLS.Close()
+			return err
+		}
+		tlsLn = tls.NewListener(rawTLS, tlsCfg)
+	}
 
 	var servers []*http.Server
 	errc := make(chan error, 2)
@@ -102,24 +123,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				errc <- err
 			}
 		}()
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	var tlsLn net.Listener
-	if *tlsListen != "" {
-		tlsCfg, err := gw.TLSConfig()
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		raw, err := net.Listen("tcp", *tlsListen)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		tlsLn = tls.NewListener(raw, tlsCfg)
 	}
 	serve(ln)
 	if tlsLn != nil {
@@ -143,11 +146,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 // gatewayOptions points httpsRedirect at the HTTPS listener's port when it
 // is not 443.
-func gatewayOptions(tlsListen string) []routehttp.Option {
-	if tlsListen == "" {
+func gatewayOptions(tlsLn net.Listener) []routehttp.Option {
+	if tlsLn == nil {
 		return nil
 	}
-	if _, port, err := net.SplitHostPort(tlsListen); err == nil && port != "443" && port != "0" {
+	if _, port, err := net.SplitHostPort(tlsLn.Addr().String()); err == nil && port != "443" {
 		return []routehttp.Option{routehttp.WithHTTPSRedirectPort(port)}
 	}
 	return nil
