@@ -50,7 +50,7 @@ type indexSlot struct {
 // buildRuleIndex indexes the rules of routes; regexLiterals says whether
 // regex literal prefixes may be used (RE2 syntax).
 func buildRuleIndex(routes []routeEntry, regexLiterals bool) *ruleIndex {
-	x := &ruleIndex{always: -1}
+	x := &ruleIndex{always: -1, slots: make([]indexSlot, 0, countClauses(routes))}
 	for i := range routes {
 		e := &routes[i]
 		if len(e.rule.matches) == 0 {
@@ -65,7 +65,7 @@ func buildRuleIndex(routes []routeEntry, regexLiterals bool) *ruleIndex {
 				continue // the clause never applies in this view
 			}
 			s := int32(len(x.slots))
-			hm, _ := rm.m.(*match.HTTPMatch)
+			hm := rm.m
 			x.slots = append(x.slots, indexSlot{e: e, rm: rm, hm: hm})
 			x.file(s, hm, rm.uri, regexLiterals)
 		}
@@ -226,15 +226,52 @@ func lowerASCII(s string) string {
 // buildIndexes gives every virtual host of at least minIndexedClauses
 // clauses its ruleIndex. Regex literal prefixes are used with RE2 only
 // (regexp2's syntax is another language).
+//
+// A virtual host made of one VirtualService's rules (every sidecar view,
+// and gateway hosts only one VirtualService serves) has the same entries
+// in every view and for every host of that VirtualService: those hosts
+// share one index. Its slots point at the first such host's entries, which
+// hold the same VirtualService, rule and vsLevel.
 func (t *Table) buildIndexes() {
 	re2 := t.opts.regexEngine != Regexp2
+	type key struct {
+		vs      *compiledVS
+		vsLevel bool
+	}
+	shared := map[key]*ruleIndex{}
 	for _, v := range t.views {
 		for _, vh := range v.vhosts {
-			if countClauses(vh.routes) >= minIndexedClauses {
-				vh.index = buildRuleIndex(vh.routes, re2)
+			if countClauses(vh.routes) < minIndexedClauses {
+				continue
 			}
+			vs, vsLevel, ok := singleVS(vh)
+			if !ok {
+				vh.index = buildRuleIndex(vh.routes, re2)
+				continue
+			}
+			k := key{vs, vsLevel}
+			if shared[k] == nil {
+				shared[k] = buildRuleIndex(vh.routes, re2)
+			}
+			vh.index = shared[k]
 		}
 	}
+}
+
+// singleVS reports whether vh's entries are exactly vs's HTTP rules in
+// order, all with the same vsLevel.
+func singleVS(vh *vhost) (*compiledVS, bool, bool) {
+	if len(vh.vss) != 1 || len(vh.routes) != len(vh.vss[0].http) {
+		return nil, false, false
+	}
+	vs, vsLevel := vh.vss[0], vh.routes[0].vsLevel
+	for i := range vh.routes {
+		e := &vh.routes[i]
+		if e.vs != vs || e.rule != vs.http[i] || e.vsLevel != vsLevel {
+			return nil, false, false
+		}
+	}
+	return vs, vsLevel, true
 }
 
 // countClauses counts the clauses of routes, a rule without any as one.
