@@ -83,3 +83,16 @@ func TestExplainUnknownHostPassesThrough(t *testing.T) {
 		t.Errorf("got %+v", ex)
 	}
 }
+
+func TestExplainNamesTheOlderVirtualServiceThatWonTheHost(t *testing.T) {
+	ex := compileYAML(t, severalVS).Explain(req("GET", "shop.example.com", "/cart"))
+	var newer VirtualServiceTrace
+	for _, v := range ex.VirtualServices {
+		if v.VirtualService == "default/b-newer" {
+			newer = v
+		}
+	}
+	if newer.Taken || !strings.Contains(newer.Reason, "already claimed by default/a-older, which is older") {
+		t.Errorf("b-newer: %+v, want skipped because a-older claimed the host", newer)
+	}
+}
