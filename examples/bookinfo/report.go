@@ -65,7 +65,7 @@ func one(ctx context.Context, m *mesh, b batch) outcome {
 	if json.Unmarshal(resp.body, &page) != nil {
 		return o
 	}
-	o.version, o.path = page.Reviews.Version, page.Reviews.Path
+	o.version, o.path, o.ratingsTime = page.Reviews.Version, page.Reviews.Path, page.Reviews.RatingsTime
 	o.status = page.ReviewsStatus
 	if b.hop == hopRatings {
 		o.status = page.Reviews.RatingsStatus
@@ -104,6 +104,9 @@ func printTable(w io.Writer, rows []row) {
 			}
 		}
 		want := r.b.want.want
+		if r.b.want.observed != nil {
+			want += " (" + r.b.want.observed(r.r) + ")"
+		}
 		if r.problem != "" {
 			want += " — got " + r.problem
 		}

@@ -44,6 +44,8 @@ type reviewsAnswer struct {
 	// RatingsStatus is the status of reviews' call to ratings (v2 and v3
 	// only), 0 when reviews did not call ratings or the call failed.
 	RatingsStatus int `json:"ratingsStatus,omitempty"`
+	// RatingsTime is how long the call to ratings took, as reviews saw it.
+	RatingsTime time.Duration `json:"ratingsTime,omitempty"`
 }
 
 // pageAnswer is what productpage returns.
@@ -212,7 +214,9 @@ type reviews struct {
 func (rv *reviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ans := reviewsAnswer{Version: rv.version, Path: r.URL.RequestURI()}
 	if rv.version != "v1" {
+		start := time.Now()
 		resp, err := call(r.Context(), rv.client, "http://ratings:9080/ratings/0", r.Header)
+		ans.RatingsTime = time.Since(start)
 		if err == nil {
 			ans.RatingsStatus = resp.StatusCode
 		}
