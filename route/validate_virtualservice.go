@@ -183,6 +183,7 @@ func (v *validator) httpRoute(f string, r *networking.HTTPRoute, inDelegate bool
 		v.duration(f+".timeout", r.Timeout)
 	}
 	v.rewriteSlashes(f, r)
+	v.uriFields(f, r)
 }
 
 // routeActions checks that a route has exactly one action.
