@@ -72,7 +72,7 @@ func (s *rewriteSpec) apply(path string, rm *ruleMatch) string {
 		}
 		return s.uri + q
 	case s.re != nil:
-		return s.re.ReplaceAllString(p, s.repl) + q
+		return requestTarget(s.re.ReplaceAllString(p, s.repl)) + q
 	}
 	return path
 }
