@@ -5,16 +5,6 @@ import (
 	"github.com/meshroute/meshroute/match"
 )
 
-// httpMatcher is one compiled HTTPMatchRequest as Decide uses it; the match
-// package's *match.HTTPMatch satisfies it. Keeping Decide on this interface
-// lets a later index wrap or replace a clause without touching Decide.
-type httpMatcher interface {
-	Match(req *match.Request) bool
-	Explain(req *match.Request) (bool, string)
-	IsCatchAll() bool
-	String() string
-}
-
 // regexCompiler returns the regex engine selected by the options.
 func (c *compiler) regexCompiler() match.RegexCompiler {
 	if c.opts.regexEngine == Regexp2 {

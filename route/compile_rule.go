@@ -67,7 +67,7 @@ type httpRule struct {
 type ruleMatch struct {
 	index int
 	name  string
-	m     httpMatcher
+	m     *match.HTTPMatch // concrete, so Decide's request does not escape
 	// uri is the clause's uri matcher (prefix "/" when it sets none), for
 	// the prefix rewrite (virtualservice.md §5.1).
 	uri match.StringMatcher
