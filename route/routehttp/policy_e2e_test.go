@@ -91,3 +91,47 @@ spec:
 		t.Errorf("failing endpoint got %d of 20 requests, want it ejected after its first 5xx", n)
 	}
 }
+
+func TestEndToEndRequestStaysActiveUntilTheBodyIsDone(t *testing.T) {
+	release := make(chan struct{})
+	b := newBackend(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.WriteHeader(200)
+			http.NewResponseController(w).Flush()
+			<-release // the body is still streaming
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{Host: reviewsHost, Ports: []subset.ServicePort{{Number: 9080, Name: "http"}}, Endpoints: []subset.Endpoint{endpointOf(t, b, "v1")}})
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    connectionPool: {http: {http2MaxRequests: 1}}
+`)
+	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+	streaming, err := client.Get("http://reviews:9080/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := client.Get("http://reviews:9080/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(second.Body)
+	close(release)
+	drain(streaming.Body)
+	third, err := client.Get("http://reviews:9080/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(third.Body)
+	if second.StatusCode != 503 || third.StatusCode != 200 {
+		t.Errorf("while the first body streams: %d, after it ends: %d; want 503 then 200", second.StatusCode, third.StatusCode)
+	}
+}

@@ -159,9 +159,8 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 	for n := 1; ; n++ {
 		a := attempt{n: n, ctx: routeCtx}
 		lease, perr := t.eps.Pick(&d.Target, view, avoid)
-		callIf(retryRelease)
-		retryRelease = nil
 		if perr != nil {
+			callIf(retryRelease)
 			body.close()
 			callIf(release)
 			return pickFailure(req, d, perr), nil
@@ -172,16 +171,19 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 		}
 		out, berr := t.outRequest(req, d, a, hdr, authority, body)
 		if berr != nil {
+			callIf(retryRelease)
 			a.finish(policy.Result{LocalOrigin: true, Err: berr})
 			body.close()
 			callIf(release)
 			return nil, berr
 		}
 		resp, rerr := t.upstream(&d.Target).RoundTrip(out)
+		// The retry slot (if this attempt is a retry) is held until the
+		// attempt has its answer.
+		callIf(retryRelease)
+		retryRelease = nil
 		f := classify(rerr, callerCtx, routeCtx, a.ctx)
-		if f == failNone {
-			a.lease.Release(policy.Result{Status: resp.StatusCode})
-		} else {
+		if f != failNone {
 			a.lease.Release(policy.Result{LocalOrigin: true, Err: rerr})
 		}
 
@@ -199,6 +201,7 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 				retryRelease = context.CancelFunc(rel)
 				if resp != nil {
 					drain(resp.Body)
+					a.lease.Release(policy.Result{Status: resp.StatusCode})
 				}
 				a.stop()
 				if retry.IgnorePreviousHosts {
@@ -235,16 +238,19 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 		if a.lease.SetCookie != nil {
 			resp.Header.Add("Set-Cookie", a.lease.SetCookie.String())
 		}
-		switch {
-		case resp.StatusCode == http.StatusSwitchingProtocols:
+		if resp.StatusCode == http.StatusSwitchingProtocols {
 			// An upgraded connection is handed over as is: its Body is the
 			// io.ReadWriteCloser httputil.ReverseProxy tunnels. The route
 			// timeout stops at the 101 (Envoy would reset the tunnel when
 			// an explicitly set route timeout expires; upgrades get no
 			// default timeout in either).
-		case a.cancel != nil || release != nil:
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
+			a.lease.Release(policy.Result{Status: resp.StatusCode})
+			return resp, nil
 		}
+		// The request stays active (circuit breaking) and its timeouts
+		// armed until the caller has read or closed the body.
+		resp.Body = &responseBody{ReadCloser: resp.Body, lease: a.lease, status: resp.StatusCode,
+			cancels: [2]context.CancelFunc{a.cancel, release}}
 		return resp, nil
 	case failCanceled:
 		a.stop()
@@ -264,7 +270,8 @@ func (t *transport) notRetried(req *http.Request, d *route.Decision, a attempt, 
 		resp.Header[HeaderNotRetried] = []string{"request body larger than the " +
 			strconv.FormatInt(t.cfg.maxBody, 10) + "-byte replay buffer"}
 		d.ResponseHeaders.Apply(resp.Header)
-		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancels: [2]context.CancelFunc{a.cancel, release}}
+		resp.Body = &responseBody{ReadCloser: resp.Body, lease: a.lease, status: resp.StatusCode,
+			cancels: [2]context.CancelFunc{a.cancel, release}}
 		return resp, nil
 	}
 	a.stop()
@@ -390,34 +397,38 @@ func drain(rc io.ReadCloser) {
 	rc.Close()
 }
 
-// cancelOnClose releases an attempt's contexts when the caller is done
-// with the response body (closed or read to the end).
-type cancelOnClose struct {
+// responseBody ends an attempt when the caller is done with the response
+// body (closed, or read to the end): it returns the request's slot to the
+// runtime with the status, and stops the attempt's timeouts.
+type responseBody struct {
 	io.ReadCloser
+	lease   policy.Lease
+	status  int
 	cancels [2]context.CancelFunc
 	done    bool
 }
 
-func (c *cancelOnClose) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
+func (b *responseBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
-		c.release()
+		b.release()
 	}
 	return n, err
 }
 
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.release()
+func (b *responseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
 	return err
 }
 
-func (c *cancelOnClose) release() {
-	if c.done {
+func (b *responseBody) release() {
+	if b.done {
 		return
 	}
-	c.done = true
-	for _, f := range c.cancels {
+	b.done = true
+	b.lease.Release(policy.Result{Status: b.status})
+	for _, f := range b.cancels {
 		callIf(f)
 	}
 }
