@@ -305,7 +305,8 @@ func (w *EndpointWatcher) podLabels(namespace, name string) map[string]string {
 // endpoints: one per ready, non-terminating address (the first of each
 // endpoint, as Kubernetes advises), deduplicated across slices and sorted
 // by address. Each endpoint's Ports maps the slice's port names to port
-// numbers, and Port is set when the slice has a single port. podLabels
+// numbers (one map shared by the endpoints of a slice: do not modify it),
+// and Port is set when the slice has a single port. podLabels
 // (which may be nil) gives the labels of the pod an endpoint points at;
 // they become the endpoint's labels, and NetworkLabel its network.
 func EndpointsFromSlices(slicesOfService []*discoveryv1.EndpointSlice, podLabels func(namespace, name string) map[string]string) []subset.Endpoint {
@@ -336,7 +337,7 @@ func EndpointsFromSlices(slicesOfService []*discoveryv1.EndpointSlice, podLabels
 			seen[ep.Addresses[0]] = true
 			e := subset.Endpoint{Address: ep.Addresses[0], Port: single}
 			if len(ports) > 0 {
-				e.Ports = maps.Clone(ports)
+				e.Ports = ports // shared by the slice's endpoints; never modified
 			}
 			if ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" && podLabels != nil {
 				ns := cmp.Or(ep.TargetRef.Namespace, s.Namespace)

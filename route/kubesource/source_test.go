@@ -385,3 +385,33 @@ func TestRunTwiceIsRefused(t *testing.T) {
 		t.Errorf("second Run = %v, want an error saying Run was called twice", err)
 	}
 }
+
+func TestObjectsTheCompilerRefusesAreLeftOutAndTheRestApplies(t *testing.T) {
+	// Let every object past the one-at-a-time check, as an error that only
+	// shows among several objects would: the compiler's errors then name
+	// the culprit, which is left out on a second try.
+	validate = func(*route.Config) route.Problems { return nil }
+	t.Cleanup(func() { validate = route.Validate })
+
+	cs := fake.NewSimpleClientset(reviewsDR("1"), reviewsSE("1"),
+		reviewsVS("shop", "reviews", "1", reviewsHost, "v1", nil), brokenVS("shop", "broken", "1"))
+	src, store, changes := startSource(t, cs, serveWatches(cs), 1)
+	want := changeSummary{
+		Added: []string{
+			"VirtualService shop/broken", "VirtualService shop/reviews",
+			"DestinationRule shop/reviews", "ServiceEntry shop/reviews",
+		},
+		Skipped: []string{"VirtualService shop/broken"},
+		Objects: []string{"VirtualService shop/reviews", "DestinationRule shop/reviews", "ServiceEntry shop/reviews"},
+		Route:   "route " + reviewsHost + " subset v1",
+	}
+	if diff := cmp.Diff(want, summarize(nextChange(t, changes))); diff != "" {
+		t.Errorf("first table (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Objects, objectsIn(store.Table())); diff != "" {
+		t.Errorf("store's table (-want +got):\n%s", diff)
+	}
+	if st := src.Status(); st.LastError != nil || len(st.Skipped) != 1 {
+		t.Errorf("Status: LastError %v, Skipped %v; want no error and the broken object skipped", st.LastError, st.Skipped)
+	}
+}
