@@ -366,6 +366,7 @@ func (r *httpRule) buildMirrors(views int, shadow bool) {
 				Chance:       m.chance,
 				ShadowSuffix: shadow,
 				Target:       policy.Target{Host: dest.Host, Subset: dest.Subset, Port: port, SubsetLabels: ti.labels, Policy: pol},
+				target:       ti,
 			}
 		}
 		r.mirrorsByView[v] = ms

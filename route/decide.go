@@ -166,6 +166,7 @@ func (t *Table) decideRule(d *Decision, v *view, e *routeEntry, rm *ruleMatch, r
 	t.forward(d, v, r, rd, rm, req)
 	if len(r.mirrors) > 0 {
 		d.Mirrors = t.sampleMirrors(r, v)
+		d.Mirrors.port = requestPort(req) // the listener port
 	}
 }
 

@@ -459,3 +459,12 @@ spec:
 		t.Errorf("Compile error %v, want Problems naming spec.http[0].match[0].uri", err)
 	}
 }
+
+func TestMirrorWithoutPortTakesTheRequestPort(t *testing.T) {
+	tbl := oneRule(t, "  - route: [{destination: {host: svc}}]\n    mirror: {host: shadow}\n")
+	var got []Destination
+	tbl.Decide(req("GET", "svc:8080", "/")).Mirrors.Each(func(m Mirror) { got = append(got, m.Destination) })
+	if diff := cmp.Diff([]Destination{{Host: "shadow.default.svc.cluster.local", Port: 8080}}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -16,6 +16,8 @@ type Mirror struct {
 	ShadowSuffix bool
 	// Target is the mirror's cluster with its effective traffic policy.
 	Target policy.Target
+
+	target *targetInfo // resolves the policy of a port known per request
 }
 
 // MirrorSet is the set of mirrors selected for one request: the route's
@@ -24,6 +26,7 @@ type Mirror struct {
 type MirrorSet struct {
 	all  []Mirror
 	mask uint64
+	port uint32 // the request's port, for mirrors whose service has none
 }
 
 // Len returns the number of mirrors selected.
@@ -37,16 +40,26 @@ func (m MirrorSet) Len() int {
 	return n
 }
 
-// Each calls fn for each selected mirror, in configuration order.
+// Each calls fn for each selected mirror, in configuration order. A
+// mirror whose port the configuration leaves open gets the request's port
+// (virtualservice.md §11), with that port's effective policy.
 func (m MirrorSet) Each(fn func(Mirror)) {
 	for i := range m.all {
 		if m.mask&(1<<uint(i)) != 0 {
-			fn(m.all[i])
+			mi := m.all[i]
+			if mi.Destination.Port == 0 && m.port != 0 {
+				mi.Destination.Port, mi.Target.Port = m.port, m.port
+				if mi.target != nil {
+					mi.Target.Policy, _ = mi.target.policyFor(m.port)
+				}
+			}
+			fn(mi)
 		}
 	}
 }
 
-// Configured returns every mirror configured on the route, selected or not.
+// Configured returns every mirror configured on the route, selected or
+// not, as compiled: Port 0 where the request's port applies (see Each).
 func (m MirrorSet) Configured() []Mirror { return m.all }
 
 // ShadowAuthority returns authority with "-shadow" appended to its host
