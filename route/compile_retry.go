@@ -46,17 +46,21 @@ var retryTokens = map[string]RetryOn{
 func ParseRetryOn(s string) (RetryOn, []int) {
 	var on RetryOn
 	var codes []int
-	for _, tok := range strings.Split(s, ",") {
+	for tok := range strings.SplitSeq(s, ",") {
 		tok = strings.TrimSpace(tok)
 		if tok == "" {
 			continue
 		}
-		if n, err := strconv.Atoi(tok); err == nil {
-			if http.StatusText(n) != "" {
-				codes = append(codes, n)
-				on |= RetryRetriableStatusCodes
+		// Only a token that starts like a number goes to Atoi: a failed
+		// Atoi allocates its error, once per token of every rule.
+		if c := tok[0]; (c >= '0' && c <= '9') || c == '+' || c == '-' {
+			if n, err := strconv.Atoi(tok); err == nil {
+				if http.StatusText(n) != "" {
+					codes = append(codes, n)
+					on |= RetryRetriableStatusCodes
+				}
+				continue
 			}
-			continue
 		}
 		on |= retryTokens[tok]
 	}
