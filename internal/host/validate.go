@@ -81,7 +81,8 @@ func checkLength(name string) error {
 // not all-numeric, a trailing dot allowed.
 func checkLabels(name string) error {
 	parts := strings.Split(name, ".")
-	if _, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
+	// Atoi only what starts like a number: its error allocates.
+	if last := parts[len(parts)-1]; last != "" && (last[0] >= '0' && last[0] <= '9' || last[0] == '+' || last[0] == '-') && isInt(last) {
 		return fmt.Errorf("has an all-numeric top-level label %q", parts[len(parts)-1])
 	}
 	for i, l := range parts {
@@ -135,4 +136,9 @@ func ValidateWildcardDomain(name string) error {
 // with a warning on ServiceEntries.
 func IsPartialWildcard(name string) bool {
 	return strings.HasPrefix(name, "*") && name != "*" && !strings.HasPrefix(name, "*.")
+}
+
+func isInt(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }
