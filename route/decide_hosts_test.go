@@ -369,3 +369,28 @@ spec:
 		})
 	}
 }
+
+func TestRegistryHostUnderAWildcardVirtualServiceGetsItsRoutesOnShortForms(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: all, namespace: bookinfo}
+spec:
+  hosts: ["*.bookinfo.svc.cluster.local"]
+  http: [{route: [{destination: {host: catchall}}]}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+`)
+	for _, authority := range []string{"reviews", "reviews.bookinfo", "reviews.bookinfo.svc.cluster.local"} {
+		r := req("GET", authority, "/")
+		r.SourceNamespace = "bookinfo"
+		if d := tbl.Decide(r); d.VirtualService.Name != "all" {
+			t.Errorf("%s: VirtualService %v (default route %v), want bookinfo/all", authority, d.VirtualService, d.DefaultRoute)
+		}
+	}
+}
