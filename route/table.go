@@ -2,6 +2,7 @@ package route
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	ihost "github.com/meshroute/meshroute/internal/host"
@@ -345,6 +346,7 @@ func (c *compiler) gatewayHosts(gw string, port uint32, vs *compiledVS) []string
 
 // addRules appends the HTTP and TCP rules of vs to the virtual host.
 func (vh *vhost) addRules(vs *compiledVS, vsLevel bool) {
+	vh.routes = slices.Grow(vh.routes, len(vs.http))
 	for _, r := range vs.http {
 		vh.routes = append(vh.routes, routeEntry{vs: vs, rule: r, vsLevel: vsLevel})
 	}
