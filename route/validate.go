@@ -103,6 +103,9 @@ type validator struct {
 	out Problems
 	src Source
 	ref ObjectRef
+	// validHosts memoises host names that passed hostName: a
+	// configuration names the same destination hosts over and over.
+	validHosts map[string]struct{}
 }
 
 // object sets the object the next problems are about.
@@ -272,6 +275,9 @@ func (v *validator) exportTo(field, ns string, list []string, isServiceEntry, dr
 // hostName checks a host that may start with a wildcard; IP addresses are
 // accepted when allowIP.
 func (v *validator) hostName(code, field, h string, allowIP bool) bool {
+	if _, ok := v.validHosts[h]; ok {
+		return true
+	}
 	if err := host.ValidateWildcardDomain(h); err != nil {
 		if allowIP && host.IsIP(h) {
 			return true
@@ -279,6 +285,10 @@ func (v *validator) hostName(code, field, h string, allowIP bool) bool {
 		v.errf(code, field, q(h), "%v", err)
 		return false
 	}
+	if v.validHosts == nil {
+		v.validHosts = map[string]struct{}{}
+	}
+	v.validHosts[h] = struct{}{}
 	return true
 }
 
