@@ -455,3 +455,47 @@ func TestEndToEndMiddlewareResponseHeaderOpsReach(t *testing.T) {
 		})
 	}
 }
+
+func TestEndToEndSourceIdentityReachesTheMatch(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{sourceLabels: {app: web}}]
+    directResponse: {status: 200, body: {string: from web}}
+  - match: [{sourceNamespace: batch}]
+    directResponse: {status: 200, body: {string: from batch}}
+  - directResponse: {status: 200, body: {string: from anyone}}
+`)
+	h := Middleware(tbl, WithIdentity(HeaderIdentity("X-Source-Namespace", "X-Source-Labels")))(&recordingHandler{})
+	tests := []struct {
+		name   string
+		ns     string
+		labels string
+		want   string
+	}{
+		{"sourceLabels match the caller's labels", "", "app=web,version=v1", "from web"},
+		{"sourceNamespace matches the caller's namespace", "batch", "app=cron", "from batch"},
+		{"a caller without identity takes the catch-all", "", "", "from anyone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The full name: a short one resolves in the caller's namespace.
+			req := httptest.NewRequest("GET", "http://reviews.default.svc.cluster.local/", nil)
+			if tc.ns != "" {
+				req.Header.Set("X-Source-Namespace", tc.ns)
+			}
+			if tc.labels != "" {
+				req.Header.Set("X-Source-Labels", tc.labels)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Body.String() != tc.want {
+				t.Errorf("got %q, want %q", rec.Body.String(), tc.want)
+			}
+		})
+	}
+}
