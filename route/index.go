@@ -98,7 +98,13 @@ func (x *ruleIndex) file(s int32, hm *match.HTTPMatch, uri match.StringMatcher, 
 	case match.KindAny:
 		x.prefix = trieInsert(x.prefix, "", s)
 	case match.KindRegex:
-		if lit := regexLiteralPrefix(uri.Value); regexLiterals && lit != "" {
+		// The engine's own literal prefix is free; parsing the pattern
+		// finds one for RE2 patterns regexp cannot match in one pass.
+		lit := uri.LiteralPrefix()
+		if lit == "" && regexLiterals {
+			lit = regexLiteralPrefix(uri.Value)
+		}
+		if lit != "" {
 			x.prefix = trieInsert(x.prefix, lit, s)
 		} else {
 			x.other = append(x.other, s)
