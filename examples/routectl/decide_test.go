@@ -52,7 +52,8 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 					"delay": map[string]any{"fixedDelay": "2s", "percent": 100.0, "injected": true},
 					"abort": map[string]any{"grpcStatus": "UNAVAILABLE", "percent": 0.0, "injected": false},
 				},
-				"mirrors":         []any{map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "percent": 100.0}},
+				"mirrors": []any{map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "percent": 100.0,
+					"port": 9080.0}}, // no port in the mirror: the port the request is addressed to, as Istio
 				"requestHeaders":  map[string]any{"set": map[string]any{"X-From": "mesh"}, "add": map[string]any{"X-Trace": "1"}, "remove": []any{"X-Debug"}},
 				"responseHeaders": map[string]any{"set": map[string]any{"X-Version": "v2"}},
 				"cors": map[string]any{
