@@ -25,7 +25,16 @@
 // errors is left out of the table and logged once (with [log/slog], naming
 // "Kind namespace/name" and each problem) while the valid rest is applied,
 // as istiod's validation would have refused it. [Source.Status] lists the
-// objects currently left out.
+// objects currently left out, and [WithEventRecorder] also records a
+// Kubernetes Warning event on each, so "kubectl describe" shows why.
+//
+// # Permissions
+//
+// The Source needs list and watch on virtualservices, destinationrules,
+// serviceentries, gateways and workloadentries of networking.istio.io in
+// the watched namespaces; an EndpointWatcher needs list and watch on
+// endpointslices (discovery.k8s.io) and pods; events need create on
+// events.
 //
 // # Resyncs
 //

@@ -3,6 +3,8 @@ package kubesource
 import (
 	"log/slog"
 	"time"
+
+	"k8s.io/client-go/tools/record"
 )
 
 // Default timings, close to istiod's own debouncing.
@@ -27,6 +29,7 @@ type options struct {
 	logger        *slog.Logger
 	onApply       func(Change)
 	domain        string
+	recorder      record.EventRecorder
 }
 
 func defaultOptions() options {
@@ -83,3 +86,14 @@ func WithOnApply(f func(Change)) Option { return func(o *options) { o.onApply = 
 // through EndpointSlices, "name.namespace.svc.<domain>" (default
 // "cluster.local"). It matters only to EndpointWatcher.
 func WithClusterDomain(domain string) Option { return func(o *options) { o.domain = domain } }
+
+// EventReasonInvalid is the reason of the Warning events a Source records
+// on objects it leaves out (see WithEventRecorder).
+const EventReasonInvalid = "InvalidConfiguration"
+
+// WithEventRecorder makes the Source record a Kubernetes Warning event
+// (reason EventReasonInvalid, the problems as message) on each object it
+// leaves out as invalid, once per resource version, so "kubectl describe"
+// shows why meshroute ignores it. The recorder's scheme must know the
+// networking.istio.io types (istio.io/client-go/pkg/clientset/versioned/scheme).
+func WithEventRecorder(r record.EventRecorder) Option { return func(o *options) { o.recorder = r } }

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/meshroute/meshroute/route"
 )
@@ -158,7 +162,7 @@ func (s *Source) rebuild() {
 		}
 		valid = slices.DeleteFunc(valid, func(e *entry) bool { return blamed[e.key] != nil })
 		for k, ps := range blamed {
-			s.logSkipped(k, ps)
+			s.logSkipped(seen[k], ps)
 			skipped = append(skipped, Skipped{Object: k.ref(), Problems: ps})
 		}
 	}
@@ -203,23 +207,23 @@ func (s *Source) load(key objectKey, obj any, m metav1.Object) *entry {
 		e.errors = validate(cfg).Errors()
 	}
 	if len(e.errors) > 0 {
-		s.logSkipped(key, e.errors)
+		s.logSkipped(e, e.errors)
 	}
 	return e
 }
 
-func (s *Source) logSkipped(key objectKey, probs route.Problems) {
-	s.opts.logger.Warn("kubesource: skipping invalid object", objectAttrs(key, probs)...)
-}
-
-func objectAttrs(key objectKey, probs route.Problems) []any {
+// logSkipped reports that e is left out: a log line, and an event on the
+// object when a recorder is set.
+func (s *Source) logSkipped(e *entry, probs route.Problems) {
 	msgs := make([]string, len(probs))
 	for i, p := range probs {
 		msgs[i] = p.Error()
 	}
-	return []any{
-		slog.String("object", key.ref().String()),
-		slog.Any("problems", msgs),
+	s.opts.logger.Warn("kubesource: skipping invalid object",
+		slog.String("object", e.key.ref().String()), slog.Any("problems", msgs))
+	if obj, ok := e.origin.(runtime.Object); ok && s.opts.recorder != nil {
+		s.opts.recorder.Event(obj, corev1.EventTypeWarning, EventReasonInvalid,
+			"meshroute leaves this object out: "+strings.Join(msgs, "; "))
 	}
 }
 

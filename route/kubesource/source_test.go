@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	networking "istio.io/api/networking/v1alpha3"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/client-go/pkg/clientset/versioned/fake"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 
 	"github.com/meshroute/meshroute/route"
 )
@@ -178,7 +181,8 @@ func TestSourceFollowsTheCluster(t *testing.T) {
 
 func TestInvalidObjectStatusNamesTheProblem(t *testing.T) {
 	cs := fake.NewSimpleClientset(brokenVS("shop", "broken", "1"))
-	src, store, _ := startSource(t, cs, serveWatches(cs), 1)
+	events := record.NewFakeRecorder(10)
+	src, store, _ := startSource(t, cs, serveWatches(cs), 1, WithEventRecorder(events))
 	st := src.Status()
 	if len(st.Skipped) != 1 {
 		t.Fatalf("Status().Skipped = %v, want the broken VirtualService", st.Skipped)
@@ -191,6 +195,15 @@ func TestInvalidObjectStatusNamesTheProblem(t *testing.T) {
 	}
 	if got := objectsIn(store.Table()); len(got) != 0 {
 		t.Errorf("table holds %v, want nothing", got)
+	}
+	select {
+	case ev := <-events.Events:
+		want := "Warning InvalidConfiguration meshroute leaves this object out: VirtualService shop/broken: spec: needs at least one of http, tcp or tls routes"
+		if ev != want {
+			t.Errorf("event on the invalid object:\n got %q\nwant %q", ev, want)
+		}
+	default:
+		t.Error("no Kubernetes event was recorded on the invalid object")
 	}
 }
 
@@ -413,5 +426,59 @@ func TestObjectsTheCompilerRefusesAreLeftOutAndTheRestApplies(t *testing.T) {
 	}
 	if st := src.Status(); st.LastError != nil || len(st.Skipped) != 1 {
 		t.Errorf("Status: LastError %v, Skipped %v; want no error and the broken object skipped", st.LastError, st.Skipped)
+	}
+}
+
+func TestEveryWatchedKindReachesTheTable(t *testing.T) {
+	ctx := t.Context()
+	cs := fake.NewSimpleClientset()
+	_, store, changes := startSource(t, cs, serveWatches(cs), 1)
+	nextChange(t, changes)
+	nv := cs.NetworkingV1()
+	gw := &istionet.Gateway{
+		ObjectMeta: objectMeta("shop", "ingress", "1", nil),
+		Spec: networking.Gateway{
+			Selector: map[string]string{"istio": "ingressgateway"},
+			Servers: []*networking.Server{{
+				Port:  &networking.Port{Number: 80, Name: "http", Protocol: "HTTP"},
+				Hosts: []string{"shop.example.com"},
+			}},
+		},
+	}
+	we := &istionet.WorkloadEntry{
+		ObjectMeta: objectMeta("shop", "vm-1", "1", nil),
+		Spec:       networking.WorkloadEntry{Address: "10.9.0.1", Labels: map[string]string{"app": "reviews"}},
+	}
+	if _, err := nv.Gateways("shop").Create(ctx, gw, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nv.WorkloadEntries("shop").Create(ctx, we, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []func() error{
+		func() error {
+			_, err := nv.VirtualServices("shop").Create(ctx, reviewsVS("shop", "r", "1", reviewsHost, "", nil), metav1.CreateOptions{})
+			return err
+		},
+		func() error {
+			_, err := nv.DestinationRules("shop").Create(ctx, reviewsDR("1"), metav1.CreateOptions{})
+			return err
+		},
+		func() error {
+			_, err := nv.ServiceEntries("shop").Create(ctx, reviewsSE("1"), metav1.CreateOptions{})
+			return err
+		},
+	} {
+		if err := c(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"VirtualService shop/r", "DestinationRule shop/reviews", "ServiceEntry shop/reviews",
+		"Gateway shop/ingress", "WorkloadEntry shop/vm-1",
+	}
+	eventually(t, "all five objects in the table", func() bool { return len(objectsIn(store.Table())) == len(want) })
+	if diff := cmp.Diff(want, objectsIn(store.Table())); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
 	}
 }

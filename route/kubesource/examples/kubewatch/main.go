@@ -11,7 +11,8 @@
 //
 // The service account needs list and watch on networking.istio.io
 // virtualservices, destinationrules, serviceentries, gateways and
-// workloadentries (and on endpointslices and pods with -endpoints).
+// workloadentries (and on endpointslices and pods with -endpoints, and
+// create on events with -events).
 package main
 
 import (
@@ -29,9 +30,13 @@ import (
 	"time"
 
 	"istio.io/client-go/pkg/clientset/versioned"
+	istioscheme "istio.io/client-go/pkg/clientset/versioned/scheme"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/record"
 
 	"github.com/meshroute/meshroute/route"
 	"github.com/meshroute/meshroute/route/kubesource"
@@ -53,6 +58,7 @@ type config struct {
 	probes              []*url.URL
 	sourceNamespace     string
 	endpoints           bool
+	events              bool
 	debounce            time.Duration
 	verbose             bool
 }
@@ -96,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		})
 	fs.StringVar(&c.sourceNamespace, "source-namespace", "default", "namespace the probe requests come from")
 	fs.BoolVar(&c.endpoints, "endpoints", false, "also follow EndpointSlices and pods, and print endpoint counts")
+	fs.BoolVar(&c.events, "events", false, "record a Warning event on each invalid object (needs create on events)")
 	fs.DurationVar(&c.debounce, "debounce", kubesource.DefaultDebounce, "quiet period before recompiling after a change")
 	fs.BoolVar(&c.verbose, "v", false, "log every applied change and informer detail")
 	if err := fs.Parse(args); err != nil {
@@ -171,6 +178,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kubesource.WithLogger(logger),
 		kubesource.WithOnApply(p.change),
 	}
+	var kube *kubernetes.Clientset
+	if c.endpoints || c.events {
+		if kube, err = kubernetes.NewForConfig(rc); err != nil {
+			fmt.Fprintln(stderr, "kubewatch:", err)
+			return 1
+		}
+	}
+	if c.events {
+		broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+		defer broadcaster.Shutdown()
+		broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+		opts = append(opts, kubesource.WithEventRecorder(
+			broadcaster.NewRecorder(istioscheme.Scheme, corev1.EventSource{Component: "kubewatch"})))
+	}
 	src, err := kubesource.New(istio, store, opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "kubewatch:", err)
@@ -180,11 +201,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	go func() { errs <- src.Run(ctx) }()
 	running := 1
 	if c.endpoints {
-		kube, err := kubernetes.NewForConfig(rc)
-		if err != nil {
-			fmt.Fprintln(stderr, "kubewatch:", err)
-			return 1
-		}
 		p.registry = subset.NewRegistry()
 		ew, err := kubesource.NewEndpointWatcher(kube, p.registry, opts...)
 		if err != nil {
