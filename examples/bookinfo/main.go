@@ -143,7 +143,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 		undo()
+		if !*quiet {
+			fmt.Fprintln(stdout)
+		}
 		printTable(stdout, rows)
+		if st.note != "" {
+			fmt.Fprintf(stdout, "  note: %s\n", st.note)
+		}
 	}
 	fmt.Fprintf(stdout, "\n%d steps in %v: ", len(all), time.Since(start).Round(time.Millisecond))
 	if len(failed) > 0 {

@@ -15,6 +15,8 @@ type step struct {
 	// setup changes the services for the step and returns the undo.
 	setup   func(m *mesh) func()
 	batches []batch
+	// note explains a surprise the table shows.
+	note string
 }
 
 // hop says whose status a productpage request reports.
@@ -50,6 +52,8 @@ func steps(s scaler) []step {
 		{
 			title: "Jason sees reviews v2 (header or cookie), everyone else v1",
 			file:  "02-jason.yaml",
+			note: "the seeds' cookie regex allows no space after ';', so the way browsers join cookies " +
+				"(\"session=1; user=jason\") does not match it",
 			batches: []batch{
 				{label: "end-user: jason", n: 15, headers: []string{"End-User: jason"}, want: allVersion("v2")},
 				{label: "cookie: session=1;user=jason", n: 15, headers: []string{"Cookie: session=1;user=jason"}, want: allVersion("v2")},
@@ -89,6 +93,8 @@ func steps(s scaler) []step {
 		{
 			title: "Retries: 3 attempts, 2s per try",
 			file:  "06-retries.yaml",
+			note: "refused connections are retried (connect-failure); a per-try timeout is retried only when " +
+				"retryOn has 5xx or gateway-error, and the default retryOn has neither, as in Envoy",
 			setup: func(m *mesh) func() {
 				m.setRatingsDown(true)
 				return func() { m.setRatingsDown(false) }
