@@ -1,8 +1,6 @@
 package route
 
 import (
-	"strings"
-
 	"github.com/meshroute/meshroute/match"
 )
 
@@ -168,7 +166,7 @@ func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) int
 			}
 			return best
 		}
-		lower = strings.ToLower(path)
+		lower = lowerASCII(path) // not strings.ToLower: it folds Unicode too
 	}
 	if ss, ok := x.foldExact[lower]; ok {
 		best = x.try(ss, best, req, path)
