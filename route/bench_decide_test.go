@@ -117,3 +117,34 @@ func (c cpuClock) report(b *testing.B) {
 	}
 	b.ReportMetric(float64(processCPU()-c.start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkDecideIndexParts measures what each part of the rule index
+// buys on routes=1000 and routes=10000: the full index, without the
+// exact-path maps, without the prefix tries, and with no rule index (the
+// rules walked in order; the host index still used).
+func BenchmarkDecideIndexParts(b *testing.B) {
+	for _, w := range decideWorkloads[2:4] {
+		wl := w.gen()
+		reqs := wl.MatchRequests()
+		for _, part := range []string{"full", "exact", "prefix", "all"} {
+			name := "without-" + part
+			if part == "full" {
+				name = "full"
+			}
+			b.Run(w.name+"/"+name, func(b *testing.B) {
+				tbl := compileWorkload(b, wl)
+				tbl.DropIndexPart(part)
+				b.ReportAllocs()
+				cpu := startCPU()
+				i := 0
+				for b.Loop() {
+					_ = tbl.Decide(&reqs[i])
+					if i++; i == len(reqs) {
+						i = 0
+					}
+				}
+				cpu.report(b)
+			})
+		}
+	}
+}

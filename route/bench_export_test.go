@@ -1,6 +1,7 @@
 package route
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/meshroute/meshroute/match"
@@ -36,4 +37,53 @@ func SeedBenchCases(tb testing.TB) []BenchCase {
 		{"passthrough", tbl, req("GET", "Unknown.Example.com:8080", "/x", "x-envoy-upstream-rq-timeout-ms: 100"), ActionRoute},
 		{"no-route", nr, noRoute, ActionNoRoute},
 	}
+}
+
+// DropIndexPart files one part of every rule index of t under the
+// unindexed list, to measure what each part buys: "exact" (the exact-path
+// maps), "prefix" (the tries, regex literal prefixes included), or "all"
+// (no rule index: Decide walks the rules in order, with the host index
+// still in use).
+func (t *Table) DropIndexPart(part string) {
+	seen := map[*ruleIndex]bool{}
+	for _, v := range t.views {
+		for _, vh := range v.vhosts {
+			x := vh.index
+			if x == nil {
+				continue
+			}
+			if part == "all" {
+				vh.index = nil
+				continue
+			}
+			if seen[x] {
+				continue
+			}
+			seen[x] = true
+			switch part {
+			case "exact":
+				for _, m := range []map[string][]int32{x.exact, x.foldExact} {
+					for _, ss := range m {
+						x.other = append(x.other, ss...)
+					}
+				}
+				x.exact, x.foldExact = nil, nil
+			case "prefix":
+				x.other = appendTrieSlots(appendTrieSlots(x.other, x.prefix), x.foldPrefix)
+				x.prefix, x.foldPrefix = nil, nil
+			}
+			slices.Sort(x.other)
+		}
+	}
+}
+
+func appendTrieSlots(out []int32, n *trieNode) []int32 {
+	if n == nil {
+		return out
+	}
+	out = append(out, n.slots...)
+	for _, k := range n.kids {
+		out = appendTrieSlots(out, k)
+	}
+	return out
 }
