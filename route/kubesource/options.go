@@ -41,9 +41,9 @@ func defaultOptions() options {
 	}
 }
 
-// WithNamespaces limits the watch to the given namespaces. Without it (or
-// with no names) every namespace is watched, which needs cluster-wide list
-// and watch permission.
+// WithNamespaces limits the watch to the given namespaces (one set of
+// informers each). Without it, with no names, or with "" among them, every
+// namespace is watched, which needs cluster-wide list and watch permission.
 func WithNamespaces(namespaces ...string) Option {
 	return func(o *options) { o.namespaces = append([]string(nil), namespaces...) }
 }

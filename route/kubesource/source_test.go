@@ -264,7 +264,7 @@ func TestRebuildWithUnchangedVersionsDoesNotSwapTheTable(t *testing.T) {
 func TestDebounceCoalescesABurst(t *testing.T) {
 	ctx := t.Context()
 	cs := fake.NewSimpleClientset()
-	src, _, changes := startSource(t, cs, serveWatches(cs), 1, WithDebounce(300*time.Millisecond, 5*time.Second))
+	src, _, changes := startSource(t, cs, serveWatches(cs), 1, WithDebounce(time.Second, 10*time.Second))
 	nextChange(t, changes) // the first, empty table
 	for i := range 20 {
 		vs := reviewsVS("shop", "vs-"+string(rune('a'+i)), "1", reviewsHost, "v1", nil)
