@@ -166,14 +166,15 @@ func TestCompatCheckerFindsAMissingRow(t *testing.T) {
 	}
 }
 
-// readmeSection is compat.md as README.md shows it: headings one level
-// down, between the markers.
+// readmeSection is compat.md as README.md shows it: headings two levels
+// down (under README's own "## Compatibility" heading), between the
+// markers.
 func readmeSection(compat string) string {
 	var b strings.Builder
 	b.WriteString(readmeBegin)
 	for _, line := range strings.SplitAfter(compat, "\n") {
 		if strings.HasPrefix(line, "#") {
-			line = "#" + line
+			line = "##" + line
 		}
 		b.WriteString(line)
 	}
