@@ -60,3 +60,7 @@
 // with whether it is honoured, honoured with a difference, ignored or
 // rejected.
 package meshroute
+
+// README.md's compatibility table is generated from route/testdata/compat.md;
+// TestREADMECompatIsUpToDate fails until it is regenerated.
+//go:generate go test -run TestREADMECompatIsUpToDate -update .
