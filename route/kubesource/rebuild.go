@@ -31,6 +31,7 @@ type entry struct {
 	origin  any    // the informer's object, identifying versions without one
 	cfg     *route.Config
 	errors  route.Problems // error-severity problems: the object is left out
+	blamed  bool           // the compiler's errors named it and that was reported
 }
 
 // current reports whether e was made from obj.
@@ -162,7 +163,10 @@ func (s *Source) rebuild() {
 		}
 		valid = slices.DeleteFunc(valid, func(e *entry) bool { return blamed[e.key] != nil })
 		for k, ps := range blamed {
-			s.logSkipped(seen[k], ps)
+			if e := seen[k]; !e.blamed {
+				e.blamed = true // reported once per version, as invalid objects are
+				s.logSkipped(e, ps)
+			}
 			skipped = append(skipped, Skipped{Object: k.ref(), Problems: ps})
 		}
 	}
