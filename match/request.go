@@ -1,6 +1,7 @@
 package match
 
 import (
+	"github.com/meshroute/meshroute/internal/host"
 	"net"
 	"net/http"
 	"net/netip"
@@ -80,10 +81,7 @@ func FromHTTP(r *http.Request) Request {
 		if req.Authority == "" {
 			req.Authority = r.URL.Host
 		}
-		req.Path = r.URL.RequestURI()
-		if r.RequestURI != "" && r.RequestURI[0] == '/' {
-			req.Path = r.RequestURI
-		}
+		req.Path = requestTarget(r)
 	}
 	if r.TLS != nil {
 		req.Scheme = "https"
@@ -122,11 +120,19 @@ func FromGRPC(fullMethod, authority string, md map[string][]string) Request {
 // names none, the scheme's default port (80 for http, 443 for https), which
 // is the port a client connects to. A malformed or zero port gives 0.
 func authorityPort(authority, scheme string) uint32 {
-	if _, p, err := net.SplitHostPort(authority); err == nil {
-		if n, err := strconv.ParseUint(p, 10, 16); err == nil {
-			return uint32(n)
+	if _, p := host.SplitHostPort(authority); p != "" {
+		n := uint32(0)
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if c < '0' || c > '9' {
+				return 0
+			}
+			n = n*10 + uint32(c-'0')
+			if n > 65535 {
+				return 0
+			}
 		}
-		return 0
+		return n
 	}
 	if authority == "" {
 		return 0
@@ -138,6 +144,22 @@ func authorityPort(authority, scheme string) uint32 {
 		return 443
 	}
 	return 0
+}
+
+// requestTarget returns the request's path and query as sent, without
+// building a string when the server already kept it (r.RequestURI) or the
+// URL has no query.
+func requestTarget(r *http.Request) string {
+	if r.RequestURI != "" && r.RequestURI[0] == '/' {
+		return r.RequestURI
+	}
+	if r.URL.Opaque == "" && r.URL.RawQuery == "" && !r.URL.ForceQuery {
+		if p := r.URL.EscapedPath(); p != "" {
+			return p
+		}
+		return "/"
+	}
+	return r.URL.RequestURI()
 }
 
 // HeaderValues returns the values of the header whose lower-case name is
