@@ -30,3 +30,8 @@ func (m *StringMatcher) LiteralPrefix() string {
 	}
 	return ""
 }
+
+// SNIHosts returns the match's sniHosts, lower case, as compiled ("*",
+// "*.example.com" or exact names), for indexes that file TLS routes by
+// server name. The slice must not be modified.
+func (m *TLSMatch) SNIHosts() []string { return m.sni }
