@@ -244,6 +244,9 @@ func (t *Table) buildIndexes() {
 	}
 	shared := map[key]*ruleIndex{}
 	for _, v := range t.views {
+		if len(v.tlsAll) >= minIndexedTLS {
+			v.tlsIndex = buildSNIIndex(v.tlsAll)
+		}
 		for _, vh := range v.vhosts {
 			if countClauses(vh.routes) < minIndexedClauses {
 				continue
