@@ -47,7 +47,7 @@ func (t *Table) DecideTLS(req *match.Request) Decision {
 	if v == nil {
 		return noRoute(reasonUnknownGW)
 	}
-	if d, ok := t.decideL4(v, v.tlsAll, req); ok {
+	if d, ok := t.decideTLS(v, req); ok {
 		return d
 	}
 	if req.SNI != "" {

@@ -36,6 +36,9 @@ type view struct {
 	// all of them, TCP connections whose host is unknown likewise.
 	tcpAll []l4Entry
 	tlsAll []l4Entry
+	// tlsIndex finds the first TLS rule by SNI (nil for few rules: see
+	// index_tls.go).
+	tlsIndex *sniIndex
 
 	// httpsRedirects are the gateway's HTTP servers with
 	// tls.httpsRedirect: every request for their hosts gets a 301 to
