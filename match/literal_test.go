@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	networking "istio.io/api/networking/v1alpha3"
 )
 
 func TestLiteralPrefix(t *testing.T) {
@@ -41,5 +42,15 @@ func TestLiteralPrefix(t *testing.T) {
 				t.Errorf("LiteralPrefix (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestSNIHostsAreCompiledLowerCase(t *testing.T) {
+	m, err := CompileTLSMatch(&networking.TLSMatchAttributes{SniHosts: []string{"A.Example.com", "*.X.org", "*"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a.example.com", "*.x.org", "*"}, m.SNIHosts()); diff != "" {
+		t.Errorf("SNIHosts (-want +got):\n%s", diff)
 	}
 }
