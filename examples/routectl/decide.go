@@ -1,10 +1,6 @@
 package main
 
-import (
-	"encoding/json"
-	"fmt"
-	"io"
-)
+import "io"
 
 func init() {
 	register(command{
@@ -25,20 +21,10 @@ func runDecide(args []string, stdout, stderr io.Writer) int {
 	if code, done := parseFlags(c, fs, args, stdout, stderr); done {
 		return code
 	}
-	req, err := rf.request(fs.Args())
-	if err != nil {
-		return usageError(stderr, c.name, err)
-	}
-	tbl, err := rf.table()
-	if err != nil {
-		return usageError(stderr, c.name, err)
+	req, tbl, code, ok := rf.requestAndTable(c, fs.Args(), stderr)
+	if !ok {
+		return code
 	}
 	d := tbl.Decide(&req)
-	b, err := json.MarshalIndent(decisionJSON(tbl.Config(), &d), "", "  ")
-	if err != nil {
-		fmt.Fprintf(stderr, "routectl decide: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stdout, "%s\n", b)
-	return exitOK
+	return writeJSON(stdout, stderr, c.name, decisionJSON(tbl.Config(), &d))
 }

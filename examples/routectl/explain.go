@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 )
@@ -28,23 +27,13 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	if *format != "text" && *format != "json" {
 		return usageError(stderr, c.name, fmt.Errorf("-o %q: want text or json", *format))
 	}
-	req, err := rf.request(fs.Args())
-	if err != nil {
-		return usageError(stderr, c.name, err)
-	}
-	tbl, err := rf.table()
-	if err != nil {
-		return usageError(stderr, c.name, err)
+	req, tbl, code, ok := rf.requestAndTable(c, fs.Args(), stderr)
+	if !ok {
+		return code
 	}
 	ex := tbl.Explain(&req)
 	if *format == "json" {
-		b, err := json.MarshalIndent(ex, "", "  ")
-		if err != nil {
-			fmt.Fprintf(stderr, "routectl explain: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return writeJSON(stdout, stderr, c.name, ex)
 	}
 	fmt.Fprint(stdout, ex.String())
 	return exitOK

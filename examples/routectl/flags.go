@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -132,6 +133,34 @@ func parseLabels(s string) (map[string]string, error) {
 		}
 	}
 	return routehttp.ParseLabels(s), nil
+}
+
+// requestAndTable builds the request from args (METHOD URL) and the
+// flags, then loads and compiles the -f configuration. On an error it
+// prints it with a pointer to c's help and returns ok false with the exit
+// status.
+func (f *requestFlags) requestAndTable(c command, args []string, stderr io.Writer) (req match.Request, tbl *route.Table, code int, ok bool) {
+	req, err := f.request(args)
+	if err != nil {
+		return match.Request{}, nil, usageError(stderr, c.name, err), false
+	}
+	tbl, err = f.table()
+	if err != nil {
+		return match.Request{}, nil, usageError(stderr, c.name, err), false
+	}
+	return req, tbl, exitOK, true
+}
+
+// writeJSON prints v as indented JSON and a newline, and returns the exit
+// status: exitOK, or exitUsage when v cannot be encoded.
+func writeJSON(stdout, stderr io.Writer, name string, v any) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "routectl %s: %v\n", name, err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	return exitOK
 }
 
 // usageError prints err and a pointer to the command's help, and returns

@@ -1,6 +1,6 @@
 // Command routectl works with Istio networking configuration the way
-// meshroute reads it: validate it, and (as more commands land) ask what a
-// request would do, explain a decision, print the compiled table.
+// meshroute reads it: validate it, ask what a request would do (decide),
+// explain a decision, print the compiled table, and run test cases.
 //
 // Usage:
 //
@@ -13,8 +13,8 @@
 //	func init() {
 //		register(command{
 //			name:    "decide",
-//			usage:   "decide [flags] PATH... -- decide where one request goes",
-//			example: "routectl decide -url http://reviews/ ./config",
+//			usage:   "decide -f PATH [-f PATH...] [flags] METHOD URL -- print what Envoy would do with one request",
+//			example: "routectl decide -f ./istio/ GET http://reviews:9080/reviews/0",
 //			run:     runDecide,
 //		})
 //	}
