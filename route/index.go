@@ -42,7 +42,7 @@ type ruleIndex struct {
 type indexSlot struct {
 	e  *routeEntry
 	rm *ruleMatch
-	hm *match.HTTPMatch // rm's matcher when it is one (MatchNormalized); else nil
+	hm *match.HTTPMatch // rm.m, nil for a rule without clauses
 }
 
 // buildRuleIndex indexes the rules of routes; regexLiterals says whether
@@ -77,7 +77,7 @@ func buildRuleIndex(routes []routeEntry, regexLiterals bool) *ruleIndex {
 // file puts slot s in the structure its uri matcher selects.
 func (x *ruleIndex) file(s int32, hm *match.HTTPMatch, uri match.StringMatcher, regexLiterals bool) {
 	if hm == nil {
-		x.other = append(x.other, s) // a matcher the index cannot see into
+		x.other = append(x.other, s) // no matcher to look into: tried on every request
 		return
 	}
 	switch uri.Kind {
