@@ -39,28 +39,22 @@ func MergePolicy(top *networking.TrafficPolicy, subset *networking.Subset, port 
 		out.Tls = sub.Tls
 		return out
 	}
-	if sub.ConnectionPool != nil {
-		out.ConnectionPool = sub.ConnectionPool
-	}
-	if sub.OutlierDetection != nil {
-		out.OutlierDetection = sub.OutlierDetection
-	}
-	if sub.LoadBalancer != nil {
-		out.LoadBalancer = sub.LoadBalancer
-	}
-	if sub.Tls != nil {
-		out.Tls = sub.Tls
-	}
-	if sub.Tunnel != nil {
-		out.Tunnel = sub.Tunnel
-	}
-	if sub.ProxyProtocol != nil {
-		out.ProxyProtocol = sub.ProxyProtocol
-	}
-	if sub.RetryBudget != nil {
-		out.RetryBudget = sub.RetryBudget
-	}
+	overrideSet(&out.ConnectionPool, sub.ConnectionPool)
+	overrideSet(&out.OutlierDetection, sub.OutlierDetection)
+	overrideSet(&out.LoadBalancer, sub.LoadBalancer)
+	overrideSet(&out.Tls, sub.Tls)
+	overrideSet(&out.Tunnel, sub.Tunnel)
+	overrideSet(&out.ProxyProtocol, sub.ProxyProtocol)
+	overrideSet(&out.RetryBudget, sub.RetryBudget)
 	return out
+}
+
+// overrideSet replaces *dst with v when v is set: a subset's block wins
+// over the top-level one, an unset block inherits it.
+func overrideSet[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
 }
 
 // portLevelPolicy returns p's port-level entry for port as a policy of its

@@ -234,31 +234,25 @@ func (c *compiler) knownNamespaces() []string {
 			set[ns] = true
 		}
 	}
-	for _, vs := range c.cfg.VirtualServices {
-		if vs == nil {
-			continue
-		}
-		add(vs.Namespace)
-		for _, e := range vs.Spec.GetExportTo() {
+	addObject := func(ns string, exportTo []string) {
+		add(ns)
+		for _, e := range exportTo {
 			add(e)
+		}
+	}
+	for _, vs := range c.cfg.VirtualServices {
+		if vs != nil {
+			addObject(vs.Namespace, vs.Spec.GetExportTo())
 		}
 	}
 	for _, dr := range c.cfg.DestinationRules {
-		if dr == nil {
-			continue
-		}
-		add(dr.Namespace)
-		for _, e := range dr.Spec.GetExportTo() {
-			add(e)
+		if dr != nil {
+			addObject(dr.Namespace, dr.Spec.GetExportTo())
 		}
 	}
 	for _, se := range c.cfg.ServiceEntries {
-		if se == nil {
-			continue
-		}
-		add(se.Namespace)
-		for _, e := range se.Spec.GetExportTo() {
-			add(e)
+		if se != nil {
+			addObject(se.Namespace, se.Spec.GetExportTo())
 		}
 	}
 	for h := range c.seByHost {

@@ -283,15 +283,7 @@ func (v *validator) localityLB(f string, l *networking.LocalityLoadBalancerSetti
 		v.warnf("lb-locality-outlier", f, "", "failover has no effect without outlierDetection in the same policy")
 	}
 	for i, fo := range l.Failover {
-		ff := idx(f+".failover", i)
-		switch {
-		case fo.From == fo.To:
-			v.errf("lb-locality", ff, q(fo.From), "fails over to itself; from and to must be different regions")
-		case strings.Contains(fo.From, "/") || strings.Contains(fo.To, "/"):
-			v.errf("lb-locality", ff, "", "must name regions only (no \"/\")")
-		case strings.Contains(fo.From, "*") || strings.Contains(fo.To, "*"):
-			v.errf("lb-locality", ff, "", "must not contain a \"*\" wildcard")
-		}
+		v.failover(idx(f+".failover", i), fo.From, fo.To, "")
 	}
 }
 
@@ -312,15 +304,21 @@ func (v *validator) zoneAwareLB(f string, z *networking.ZoneAwareLoadBalancerSet
 		v.warnf("lb-locality-outlier", f, "", "failover has no effect without outlierDetection in the same policy")
 	}
 	for i, fo := range z.Failover {
-		ff := idx(f+".failover", i)
-		switch {
-		case fo.From == fo.To:
-			v.errf("lb-locality", ff, q(fo.From), "fails over to itself; from and to must be different regions")
-		case strings.Contains(fo.From, "/") || strings.Contains(fo.To, "/"):
-			v.errf("lb-locality", ff, "", "must name regions only (no \"/\"); zones fail over automatically")
-		case strings.Contains(fo.From, "*") || strings.Contains(fo.To, "*"):
-			v.errf("lb-locality", ff, "", "must not contain a \"*\" wildcard")
-		}
+		v.failover(idx(f+".failover", i), fo.From, fo.To, "; zones fail over automatically")
+	}
+}
+
+// failover checks one failover entry (field f) from region from to region
+// to, as both locality and zone-aware settings take it; regionHint is
+// added to the message for a zone in from or to.
+func (v *validator) failover(f, from, to, regionHint string) {
+	switch {
+	case from == to:
+		v.errf("lb-locality", f, q(from), "fails over to itself; from and to must be different regions")
+	case strings.Contains(from, "/") || strings.Contains(to, "/"):
+		v.errf("lb-locality", f, "", "must name regions only (no \"/\")%s", regionHint)
+	case strings.Contains(from, "*") || strings.Contains(to, "*"):
+		v.errf("lb-locality", f, "", "must not contain a \"*\" wildcard")
 	}
 }
 
