@@ -60,8 +60,14 @@ import (
 // ineffective-match, weight-total, host-conflict, header-name-case,
 // pseudo-header-match, header-name-field, match-or, rewrite-double-slash,
 // rewrite-join, gateway-undefined, gateway-host-mismatch,
-// delegate-undefined, duplicate-object, fault-no-percentage, and the note
-// (SeverityInfo) timeout-default. The loader's codes are listed on
+// delegate-undefined, duplicate-object, fault-no-percentage, and the notes
+// (SeverityInfo) timeout-default and unreachable-skipped (more than 5,000
+// match clauses: unreachable rules are not looked for). meshroute's errors
+// for values Envoy refuses or that would forward a broken request:
+// control-character (CR, LF, NUL, ... in rewrite and redirect paths and
+// authorities), uri-path (a rewrite or redirect path not starting with "/"
+// or with a broken percent escape), authority (not a host[:port]). The
+// loader's codes are listed on
 // LoadPaths.
 func Validate(cfg *Config) Problems {
 	if cfg == nil {
