@@ -25,6 +25,16 @@ func failFirst(n int, code codes.Code) func(context.Context, int) error {
 	}
 }
 
+// hangFirst is a backend script whose first call waits for its context
+// to end (a per-try timeout) and whose later calls succeed.
+func hangFirst(ctx context.Context, call int) error {
+	if call == 1 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
 // noBackoff records backoff waits instead of sleeping.
 func noBackoff(waits *[]time.Duration) Option {
 	return withSleep(func(ctx context.Context, d time.Duration) error {
@@ -179,13 +189,6 @@ func TestUnaryRetryAvoidsPreviousHostsAndReportsResults(t *testing.T) {
 }
 
 func TestUnaryPerTryTimeout(t *testing.T) {
-	hangFirst := func(ctx context.Context, n int) error {
-		if n == 1 {
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return nil
-	}
 	tests := []struct {
 		name      string
 		on        route.RetryOn

@@ -202,13 +202,6 @@ func TestStreamDeadlineOnlyWhenRouteSetsTimeout(t *testing.T) {
 }
 
 func TestStreamPerTryTimeoutBeforeFirstResponse(t *testing.T) {
-	hangFirst := func(ctx context.Context, n int) error {
-		if n == 1 {
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return nil
-	}
 	tests := []struct {
 		name      string
 		on        route.RetryOn

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/meshroute/meshroute/route"
+	"github.com/meshroute/meshroute/route/routetest"
 )
 
 // reviewsYAML routes jason to v2 with header operations and a mirror to
@@ -61,15 +62,7 @@ spec:
 // source.
 func compile(t testing.TB, yaml string, opts ...route.Option) *route.Table {
 	t.Helper()
-	cfg, err := route.LoadBytes([]byte(yaml), "test.yaml")
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	tbl, err := route.Compile(cfg, append([]route.Option{route.WithRand(rand.NewPCG(1, 2))}, opts...)...)
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
-	return tbl
+	return routetest.LoadYAML(t, yaml, append([]route.Option{route.WithRand(rand.NewPCG(1, 2))}, opts...)...)
 }
 
 // dialTable connects to target with interceptors deciding on tbl.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/route"
+	"github.com/meshroute/meshroute/route/routetest"
 	"github.com/meshroute/meshroute/subset"
 )
 
@@ -100,18 +101,10 @@ spec:
 
 const reviewsHost = "reviews.default.svc.cluster.local"
 
-// compileYAML loads and compiles a configuration.
+// compileYAML loads and compiles a configuration, failing t on any error.
 func compileYAML(t testing.TB, yaml string, opts ...route.Option) *route.Table {
 	t.Helper()
-	cfg, err := route.LoadBytes([]byte(yaml), "test.yaml")
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	tbl, err := route.Compile(cfg, opts...)
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
-	return tbl
+	return routetest.LoadYAML(t, yaml, opts...)
 }
 
 // mesh is reviews v1 and v2 on loopback behind a real policy runtime.

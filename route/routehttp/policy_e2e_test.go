@@ -3,6 +3,7 @@ package routehttp
 import (
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,6 +15,27 @@ import (
 // these tests pin that the Transport reports results to it and maps its
 // refusals as Envoy does.
 
+// reviewsClient is a client whose Transport routes to reviews (port 9080
+// "http") with backends as its v1 endpoints, under a DestinationRule for
+// reviews whose spec continues with policy (YAML indented under spec).
+func reviewsClient(t testing.TB, policyYAML string, backends ...*backend) *http.Client {
+	t.Helper()
+	eps := make([]subset.Endpoint, len(backends))
+	for i, b := range backends {
+		eps[i] = endpointOf(t, b, "v1")
+	}
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{Host: reviewsHost, Ports: []subset.ServicePort{{Number: 9080, Name: "http"}}, Endpoints: eps})
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+`+strings.TrimPrefix(policyYAML, "\n"))
+	return &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+}
+
 func TestEndToEndCircuitBreakerOverflow(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
@@ -22,18 +44,10 @@ func TestEndToEndCircuitBreakerOverflow(t *testing.T) {
 		once.Do(func() { close(entered) })
 		<-release
 	})
-	reg := subset.NewRegistry()
-	reg.SetService(subset.Service{Host: reviewsHost, Ports: []subset.ServicePort{{Number: 9080, Name: "http"}}, Endpoints: []subset.Endpoint{endpointOf(t, b, "v1")}})
-	tbl := compileYAML(t, `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
+	client := reviewsClient(t, `
   trafficPolicy:
     connectionPool: {http: {http2MaxRequests: 1, http1MaxPendingRequests: 1}}
-`)
-	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+`, b)
 	first := make(chan int, 1)
 	go func() {
 		resp, err := client.Get("http://reviews:9080/")
@@ -63,23 +77,11 @@ spec:
 func TestEndToEndOutlierDetectionEjectsFailingEndpoint(t *testing.T) {
 	bad := newBackend(t, status(503))
 	good := newBackend(t, nil)
-	reg := subset.NewRegistry()
-	reg.SetService(subset.Service{
-		Host:      reviewsHost,
-		Ports:     []subset.ServicePort{{Number: 9080, Name: "http"}},
-		Endpoints: []subset.Endpoint{endpointOf(t, bad, "v1"), endpointOf(t, good, "v1")},
-	})
-	tbl := compileYAML(t, `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
+	client := reviewsClient(t, `
   trafficPolicy:
     loadBalancer: {simple: ROUND_ROBIN}
     outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 1m, maxEjectionPercent: 100}
-`)
-	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+`, bad, good)
 	for i := 0; i < 20; i++ {
 		resp, err := client.Get("http://reviews:9080/")
 		if err != nil {
@@ -103,18 +105,10 @@ func TestEndToEndRequestStaysActiveUntilTheBodyIsDone(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, "ok")
 	})
-	reg := subset.NewRegistry()
-	reg.SetService(subset.Service{Host: reviewsHost, Ports: []subset.ServicePort{{Number: 9080, Name: "http"}}, Endpoints: []subset.Endpoint{endpointOf(t, b, "v1")}})
-	tbl := compileYAML(t, `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
+	client := reviewsClient(t, `
   trafficPolicy:
     connectionPool: {http: {http2MaxRequests: 1}}
-`)
-	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+`, b)
 	streaming, err := client.Get("http://reviews:9080/")
 	if err != nil {
 		t.Fatal(err)
