@@ -192,9 +192,13 @@ func (t *Table) sampleMirrors(r *httpRule, v *view) MirrorSet {
 	return ms
 }
 
-// forward fills destination, target, rewrite, timeout, retries and header
-// operations of a forwarded request.
-func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ruleMatch, req *match.Request) {
+// setTarget fills d's destination, target and DestinationRule for rd as
+// view v resolves it. The port is the destination's, else the
+// ServiceEntry's only port, else the request's. A destination whose
+// subset no DestinationRule defines makes d unavailable with the reason.
+// It returns the resolved target and whether its policy hashes (consistent
+// hash load balancing).
+func setTarget(d *Decision, v *view, rd *routeDest, req *match.Request) (*targetInfo, bool) {
 	ti := rd.targets[v.id]
 	port := rd.dest.Port
 	if port == 0 {
@@ -208,7 +212,17 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 	d.Target = policy.Target{Host: rd.dest.Host, Subset: rd.dest.Subset, Port: port, SubsetLabels: ti.labels, Policy: pol}
 	d.DestinationRule = ti.dr
 	if ti.undefined {
-		d.Action, d.Status, d.Reason = ActionUnavailable, 503, ti.reason
+		d.Action, d.Reason = ActionUnavailable, ti.reason
+	}
+	return ti, hash
+}
+
+// forward fills destination, target, rewrite, timeout, retries and header
+// operations of a forwarded request.
+func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ruleMatch, req *match.Request) {
+	ti, hash := setTarget(d, v, rd, req)
+	if ti.undefined {
+		d.Status = 503
 	}
 
 	// Envoy normalises the path (Istio's pathNormalization BASE) before

@@ -35,6 +35,14 @@ func req(method, authority, path string, headers ...string) *match.Request {
 	return r
 }
 
+// hostOr is the host d routes to, or noRoute when no route matched.
+func hostOr(d Decision, noRoute string) string {
+	if d.Action == ActionNoRoute {
+		return noRoute
+	}
+	return d.Destination.Host
+}
+
 // outcome is the part of a Decision the tests compare.
 type outcome struct {
 	Action        Action

@@ -263,10 +263,7 @@ func TestGatewayBinding(t *testing.T) {
 			r := req("GET", tc.authority, "/")
 			r.Gateway = tc.gateway
 			d := tbl.Decide(r)
-			got := d.Destination.Host
-			if d.Action == ActionNoRoute {
-				got = "404"
-			}
+			got := hostOr(d, "404")
 			if got != tc.want {
 				t.Errorf("got %q (%v, %s), want %q", got, d.Action, d.Reason, tc.want)
 			}
@@ -359,10 +356,7 @@ spec:
 			r := req("GET", "svc.example.com", tc.path)
 			r.Gateway = tc.gateway
 			d := tbl.Decide(r)
-			got := d.Destination.Host
-			if d.Action == ActionNoRoute {
-				got = ""
-			}
+			got := hostOr(d, "")
 			if got != tc.want {
 				t.Errorf("got %q (%v), want %q", got, d.Action, tc.want)
 			}

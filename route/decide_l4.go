@@ -108,21 +108,7 @@ func (t *Table) l4Forward(v *view, e *l4Entry, _ *ruleMatch, rd *routeDest, req 
 		d.VirtualService = e.vs.ref
 		d.Rule.Index = e.rule.index
 	}
-	ti := rd.targets[v.id]
-	port := rd.dest.Port
-	if port == 0 {
-		port = ti.sePort
-	}
-	if port == 0 {
-		port = requestPort(req)
-	}
-	d.Destination = Destination{Host: rd.dest.Host, Subset: rd.dest.Subset, Port: port}
-	pol, _ := ti.policyFor(port)
-	d.Target = policy.Target{Host: rd.dest.Host, Subset: rd.dest.Subset, Port: port, SubsetLabels: ti.labels, Policy: pol}
-	d.DestinationRule = ti.dr
-	if ti.undefined {
-		d.Action, d.Reason = ActionUnavailable, ti.reason
-	}
+	setTarget(&d, v, rd, req)
 	return d
 }
 

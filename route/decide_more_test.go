@@ -84,10 +84,7 @@ spec:
 			r := req("GET", tc.authority, "/")
 			r.Gateway = "istio-system/gw"
 			d := tbl.Decide(r)
-			got := d.Destination.Host
-			if d.Action == ActionNoRoute {
-				got = ""
-			}
+			got := hostOr(d, "")
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}

@@ -402,10 +402,7 @@ spec:
 			r := req("GET", "bookinfo.com", tc.path)
 			r.Scheme, r.Port, r.Gateway = "https", 443, tc.gateway
 			d := tbl.Decide(r)
-			got := d.Destination.Host
-			if d.Action == ActionNoRoute {
-				got = ""
-			}
+			got := hostOr(d, "")
 			if got != tc.want {
 				t.Errorf("got %q (%v), want %q", got, d.Action, tc.want)
 			}
