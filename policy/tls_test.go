@@ -2,12 +2,10 @@ package policy
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
 	"math/big"
@@ -15,14 +13,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/internal/testpki"
 )
 
 // pki is a throw-away CA with a server and a client certificate, written
@@ -41,16 +39,15 @@ type pki struct {
 func newPKI(t *testing.T) *pki {
 	t.Helper()
 	p := &pki{dir: t.TempDir()}
-	caKey, caCert := selfSigned(t, "test CA")
-	p.caCert, p.caKey = caCert, caKey
-	p.caFile = writePEM(t, p.dir, "ca.pem", "CERTIFICATE", caCert.Raw)
-	_, other := selfSigned(t, "other CA")
-	p.otherCAFile = writePEM(t, p.dir, "other.pem", "CERTIFICATE", other.Raw)
-	p.caPool = x509.NewCertPool()
-	p.caPool.AddCert(caCert)
+	ca := testpki.NewCA(t, "test CA")
+	p.caCert, p.caKey = ca.Cert, ca.Key
+	p.caFile = testpki.WritePEM(t, p.dir, "ca.pem", "CERTIFICATE", ca.Cert.Raw)
+	other := testpki.NewCA(t, "other CA")
+	p.otherCAFile = testpki.WritePEM(t, p.dir, "other.pem", "CERTIFICATE", other.Cert.Raw)
+	p.caPool = ca.Pool()
 
 	spiffe, _ := url.Parse("spiffe://cluster.local/ns/default/sa/server")
-	srvKey, srvDER := leaf(t, caCert, caKey, &x509.Certificate{
+	srvKey, srvDER := ca.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(1001), Subject: pkix.Name{CommonName: "server"},
 		DNSNames: []string{"server.test", "*.wild.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, URIs: []*url.URL{spiffe},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
@@ -58,58 +55,13 @@ func newPKI(t *testing.T) *pki {
 	p.serverSerial = big.NewInt(1001)
 	p.serverTLS = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
 
-	cliKey, cliDER := leaf(t, caCert, caKey, &x509.Certificate{
+	cliKey, cliDER := ca.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(2002), Subject: pkix.Name{CommonName: "client"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
-	p.clientCert = writePEM(t, p.dir, "client.pem", "CERTIFICATE", cliDER)
-	kb, err := x509.MarshalECPrivateKey(cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.clientKey = writePEM(t, p.dir, "client-key.pem", "EC PRIVATE KEY", kb)
+	p.clientCert = testpki.WritePEM(t, p.dir, "client.pem", "CERTIFICATE", cliDER)
+	p.clientKey = testpki.WriteKey(t, p.dir, "client-key.pem", cliKey)
 	return p
-}
-
-func selfSigned(t *testing.T, cn string) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return key, c
-}
-
-func leaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, tmpl *x509.Certificate) (*ecdsa.PrivateKey, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, der
-}
-
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	f := filepath.Join(dir, name)
-	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // tlsServer starts a TLS server with the PKI's server certificate,
@@ -142,7 +94,7 @@ func TestClientTLSAgainstServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crlFile := writePEM(t, p.dir, "ca.crl", "X509 CRL", crlDER)
+	crlFile := testpki.WritePEM(t, p.dir, "ca.crl", "X509 CRL", crlDER)
 	simple := networking.ClientTLSSettings_SIMPLE
 	mutual := networking.ClientTLSSettings_MUTUAL
 	tests := []struct {

@@ -85,7 +85,7 @@ func newGatewayFixture(t *testing.T, mode string, opts ...Option) *gatewayFixtur
 		}
 		_, _ = io.WriteString(w, "productpage")
 	})
-	yaml := strings.NewReplacer("%MODE%", mode, "%CERT%", f.pki.serverCert, "%KEY%", f.pki.severKey, "%CA%", f.pki.caFile).Replace(gatewayYAML)
+	yaml := strings.NewReplacer("%MODE%", mode, "%CERT%", f.pki.serverCert, "%KEY%", f.pki.serverKey, "%CA%", f.pki.caFile).Replace(gatewayYAML)
 	reg := subset.NewRegistry()
 	host, port, _ := net.SplitHostPort(f.backend.addr())
 	p, _ := strconv.Atoi(port)
