@@ -348,13 +348,23 @@ func TestUnaryRouteTimeoutExpires(t *testing.T) {
 	}
 }
 
-func TestUnaryRetryOverflowKeepsOriginalFailure(t *testing.T) {
-	b := serve(t, &backend{name: "v1", fail: failFirst(1, codes.Unavailable)})
+// pickerRetryClient dials, through a Router whose picker sends v1 to one
+// backend, a route that retries Unavailable up to 3 times without backoff
+// waits. The backend fails its first failures calls with Unavailable; with
+// noRetry the picker refuses every retry slot (retry overflow).
+func pickerRetryClient(t *testing.T, failures int, noRetry bool) (*backend, *fakePicker, testpb.TestServiceClient) {
+	t.Helper()
+	b := serve(t, &backend{name: "v1", fail: failFirst(failures, codes.Unavailable)})
 	p := newFakePicker(map[string][]string{"v1": {b.addr}})
-	p.noRetry = true
+	p.noRetry = noRetry
 	d := routeTo("v1")
 	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
-	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)))
+	var waits []time.Duration
+	return b, p, dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)), noBackoff(&waits))
+}
+
+func TestUnaryRetryOverflowKeepsOriginalFailure(t *testing.T) {
+	b, _, c := pickerRetryClient(t, 1, true)
 	_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
 	if diff := cmp.Diff([]any{codeAndMessage{codes.Unavailable, "scripted failure"}, int32(1)}, []any{statusOf(err), b.calls.Load()}); diff != "" {
 		t.Errorf("status, tries (-want +got):\n%s", diff)
@@ -362,12 +372,7 @@ func TestUnaryRetryOverflowKeepsOriginalFailure(t *testing.T) {
 }
 
 func TestUnaryRetrySlotsAreReleased(t *testing.T) {
-	b := serve(t, &backend{name: "v1", fail: failFirst(2, codes.Unavailable)})
-	p := newFakePicker(map[string][]string{"v1": {b.addr}})
-	d := routeTo("v1")
-	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
-	var waits []time.Duration
-	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)), noBackoff(&waits))
+	_, p, c := pickerRetryClient(t, 2, false)
 	if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
 		t.Fatal(err)
 	}

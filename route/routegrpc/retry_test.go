@@ -35,6 +35,20 @@ func hangFirst(ctx context.Context, call int) error {
 	return nil
 }
 
+// perTryTimeoutCall makes one call with call through a route that retries
+// once on on, with a 300ms per-try timeout, to a backend whose first call
+// hangs (hangFirst). It returns how many calls the backend saw and the
+// call's code.
+func perTryTimeoutCall(t *testing.T, on route.RetryOn, call func(testpb.TestServiceClient) error) (int32, codes.Code) {
+	t.Helper()
+	b := serve(t, &backend{name: "v1", fail: hangFirst})
+	d := routeTo("v1")
+	d.Retry = route.Retry{Attempts: 1, On: on, PerTryTimeout: 300 * time.Millisecond}
+	var waits []time.Duration
+	err := call(dial(t, b.addr, always(d), noBackoff(&waits)))
+	return b.calls.Load(), status.Code(err)
+}
+
 // noBackoff records backoff waits instead of sleeping.
 func noBackoff(waits *[]time.Duration) Option {
 	return withSleep(func(ctx context.Context, d time.Duration) error {
@@ -202,13 +216,11 @@ func TestUnaryPerTryTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := serve(t, &backend{name: "v1", fail: hangFirst})
-			d := routeTo("v1")
-			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 300 * time.Millisecond}
-			var waits []time.Duration
-			c := dial(t, b.addr, always(d), noBackoff(&waits))
-			_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
-			if diff := cmp.Diff([]any{tt.wantCalls, tt.wantCode}, []any{b.calls.Load(), status.Code(err)}); diff != "" {
+			calls, code := perTryTimeoutCall(t, tt.on, func(c testpb.TestServiceClient) error {
+				_, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{})
+				return err
+			})
+			if diff := cmp.Diff([]any{tt.wantCalls, tt.wantCode}, []any{calls, code}); diff != "" {
 				t.Errorf("calls, code (-want +got):\n%s", diff)
 			}
 		})

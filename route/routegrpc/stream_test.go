@@ -213,13 +213,11 @@ func TestStreamPerTryTimeoutBeforeFirstResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := serve(t, &backend{name: "v1", fail: hangFirst})
-			d := routeTo("v1")
-			d.Retry = route.Retry{Attempts: 1, On: tt.on, PerTryTimeout: 300 * time.Millisecond}
-			var waits []time.Duration
-			c := dial(t, b.addr, always(d), noBackoff(&waits))
-			_, err := duplex(context.Background(), c, "a")
-			if diff := cmp.Diff([]any{tt.wantCalls, tt.wantCode}, []any{b.calls.Load(), status.Code(err)}); diff != "" {
+			calls, code := perTryTimeoutCall(t, tt.on, func(c testpb.TestServiceClient) error {
+				_, err := duplex(context.Background(), c, "a")
+				return err
+			})
+			if diff := cmp.Diff([]any{tt.wantCalls, tt.wantCode}, []any{calls, code}); diff != "" {
 				t.Errorf("tries, code (-want +got):\n%s", diff)
 			}
 		})
@@ -269,12 +267,7 @@ func TestStreamFaultAbort(t *testing.T) {
 }
 
 func TestStreamRetryOverflowKeepsOriginalFailure(t *testing.T) {
-	b := serve(t, &backend{name: "v1", fail: failFirst(1, codes.Unavailable)})
-	p := newFakePicker(map[string][]string{"v1": {b.addr}})
-	p.noRetry = true
-	d := routeTo("v1")
-	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
-	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)))
+	b, _, c := pickerRetryClient(t, 1, true)
 	_, err := duplex(context.Background(), c, "a")
 	if diff := cmp.Diff([]any{codeAndMessage{codes.Unavailable, "scripted failure"}, int32(1)}, []any{statusOf(err), b.calls.Load()}); diff != "" {
 		t.Errorf("status, tries (-want +got):\n%s", diff)
@@ -282,12 +275,7 @@ func TestStreamRetryOverflowKeepsOriginalFailure(t *testing.T) {
 }
 
 func TestStreamRetrySlotsAreReleased(t *testing.T) {
-	b := serve(t, &backend{name: "v1", fail: failFirst(2, codes.Unavailable)})
-	p := newFakePicker(map[string][]string{"v1": {b.addr}})
-	d := routeTo("v1")
-	d.Retry = route.Retry{Attempts: 3, On: route.RetryUnavailable}
-	var waits []time.Duration
-	c := dial(t, deadAddr(t), always(d), WithRouter(routerFor(t, p)), noBackoff(&waits))
+	_, p, c := pickerRetryClient(t, 2, false)
 	if _, err := duplex(context.Background(), c, "a"); err != nil {
 		t.Fatal(err)
 	}
