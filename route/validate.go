@@ -2,9 +2,10 @@ package route
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"regexp/syntax"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,12 +151,7 @@ func idx(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]
 // sortedKeys returns the keys of m in order, so problems come out in a
 // stable order.
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // metaName checks metadata.name: present and a DNS-1123 subdomain
