@@ -122,26 +122,33 @@ func TestWriteHTTPOverARealServer(t *testing.T) {
 	}
 }
 
-// TestWriteHTTPGRPCAbortReachesAGRPCClient serves a gRPC abort over real
-// HTTP/2 and calls it with a real grpc-go client: the trailers-only
-// response must surface as the configured status.
-func TestWriteHTTPGRPCAbortReachesAGRPCClient(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteHTTP(w, Abort{GRPC: true, GRPCStatus: codes.ResourceExhausted})
-	}))
+// grpcClientOverH2 serves h over HTTP/2 with TLS and returns a real grpc-go
+// client connection to it; both close when the test ends.
+func grpcClientOverH2(t *testing.T, h http.HandlerFunc) *grpc.ClientConn {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
-	defer srv.Close()
-
+	t.Cleanup(srv.Close)
 	tlsConf := &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs, NextProtos: []string{"h2"}}
 	conn, err := grpc.NewClient(srv.Listener.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestWriteHTTPGRPCAbortReachesAGRPCClient serves a gRPC abort over real
+// HTTP/2 and calls it with a real grpc-go client: the trailers-only
+// response must surface as the configured status.
+func TestWriteHTTPGRPCAbortReachesAGRPCClient(t *testing.T) {
+	conn := grpcClientOverH2(t, func(w http.ResponseWriter, r *http.Request) {
+		WriteHTTP(w, Abort{GRPC: true, GRPCStatus: codes.ResourceExhausted})
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = conn.Invoke(ctx, "/test.Svc/Call", &emptypb.Empty{}, &emptypb.Empty{})
+	err := conn.Invoke(ctx, "/test.Svc/Call", &emptypb.Empty{}, &emptypb.Empty{})
 	st := status.Convert(err)
 	if diff := cmp.Diff([]any{codes.ResourceExhausted, "fault filter abort"}, []any{st.Code(), st.Message()}); diff != "" {
 		t.Errorf("gRPC client saw (-want +got):\n%s", diff)
@@ -264,18 +271,9 @@ func TestOutcome(t *testing.T) {
 // to a real grpc-go client: the code it reports must be HTTPToGRPCCode's.
 func TestHTTPToGRPCCodeAgreesWithGRPCGo(t *testing.T) {
 	var current atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	conn := grpcClientOverH2(t, func(w http.ResponseWriter, r *http.Request) {
 		WriteHTTP(w, Abort{HTTPStatus: int(current.Load())})
-	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
-	tlsConf := &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs, NextProtos: []string{"h2"}}
-	conn, err := grpc.NewClient(srv.Listener.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	})
 	for _, code := range []int{400, 401, 403, 404, 429, 500, 502, 503, 504} {
 		current.Store(int64(code))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

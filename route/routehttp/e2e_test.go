@@ -440,11 +440,7 @@ func TestEndToEndMiddlewareResponseHeaderOpsReach(t *testing.T) {
 			if resp.StatusCode != tc.wantStatus {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.wantStatus)
 			}
-			for k, v := range tc.wantHeaders {
-				if g := resp.Header.Get(k); g != v {
-					t.Errorf("header %s = %q, want %q", k, g, v)
-				}
-			}
+			checkHeaders(t, resp.Header, tc.wantHeaders)
 		})
 	}
 }

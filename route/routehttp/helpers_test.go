@@ -15,6 +15,29 @@ import (
 	"github.com/meshroute/meshroute/route"
 )
 
+// checkResponse reads and closes resp's body and reports a status, body
+// or header (canonical name → value; "" for absent) other than wanted.
+func checkResponse(t *testing.T, resp *http.Response, wantStatus int, wantBody string, wantHeader map[string]string) {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != wantStatus || string(b) != wantBody {
+		t.Errorf("got %d %q, want %d %q", resp.StatusCode, b, wantStatus, wantBody)
+	}
+	checkHeaders(t, resp.Header, wantHeader)
+}
+
+// checkHeaders reports every header of want whose value in got differs
+// ("" wants the header absent).
+func checkHeaders(t *testing.T, got http.Header, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if g := got.Get(k); g != v {
+			t.Errorf("header %s = %q, want %q", k, g, v)
+		}
+	}
+}
+
 // decideAlways makes every request get d.
 func decideAlways(d route.Decision) Option {
 	return func(c *config) {

@@ -88,16 +88,7 @@ func TestMiddlewareLocalReplies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tc.wantStatus || string(b) != tc.wantBody {
-				t.Errorf("got %d %q, want %d %q", resp.StatusCode, b, tc.wantStatus, tc.wantBody)
-			}
-			for k, v := range tc.wantHeader {
-				if g := resp.Header.Get(k); g != v {
-					t.Errorf("header %s = %q, want %q", k, g, v)
-				}
-			}
+			checkResponse(t, resp, tc.wantStatus, tc.wantBody, tc.wantHeader)
 			if h.calls.Load() != 0 {
 				t.Errorf("the handler ran; a local reply must not reach it")
 			}

@@ -112,11 +112,7 @@ func TestTransportLocalDecisions(t *testing.T) {
 			if status != tc.wantStatus || body != tc.wantBody {
 				t.Errorf("got %d %q, want %d %q", status, body, tc.wantStatus, tc.wantBody)
 			}
-			for k, v := range tc.wantHeader {
-				if g := hdr.Get(k); g != v {
-					t.Errorf("header %s = %q, want %q", k, g, v)
-				}
-			}
+			checkHeaders(t, hdr, tc.wantHeader)
 			if n := b.attempts.Load(); n != 0 {
 				t.Errorf("backend saw %d requests, want none", n)
 			}
