@@ -3,6 +3,7 @@ package route
 import (
 	"strings"
 
+	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
 )
 
@@ -147,23 +148,8 @@ func (c *compiler) serviceNamespace(h string) string {
 	return ""
 }
 
-// splitAuthority splits host and port; a trailing dot on the host is kept.
+// splitAuthority splits host and port (ihost.SplitHostPort); a trailing dot
+// on the host is kept.
 func splitAuthority(authority string) (string, string) {
-	if authority == "" {
-		return "", ""
-	}
-	if authority[0] == '[' {
-		if i := strings.LastIndexByte(authority, ']'); i > 0 {
-			if i+1 < len(authority) && authority[i+1] == ':' {
-				return authority[:i+1], authority[i+2:]
-			}
-			return authority[:i+1], ""
-		}
-		return authority, ""
-	}
-	i := strings.LastIndexByte(authority, ':')
-	if i < 0 || strings.IndexByte(authority[:i], ':') >= 0 {
-		return authority, ""
-	}
-	return authority[:i], authority[i+1:]
+	return ihost.SplitHostPort(authority)
 }

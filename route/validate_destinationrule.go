@@ -73,10 +73,7 @@ func (v *validator) trafficPolicy(f string, p *networking.TrafficPolicy) {
 		v.errf("traffic-policy-conflict", f, "", "cannot set both tunnel and proxyProtocol")
 		return
 	}
-	v.outlier(f+".outlierDetection", p.OutlierDetection)
-	v.connectionPool(f+".connectionPool", p.ConnectionPool)
-	v.loadBalancer(f+".loadBalancer", p.LoadBalancer, p.OutlierDetection)
-	v.clientTLS(f+".tls", p.Tls)
+	v.policyBlocks(f, p.OutlierDetection, p.ConnectionPool, p.LoadBalancer, p.Tls)
 	for i, pl := range p.PortLevelSettings {
 		pf := idx(f+".portLevelSettings", i)
 		if pl == nil {
@@ -90,10 +87,7 @@ func (v *validator) trafficPolicy(f string, p *networking.TrafficPolicy) {
 			v.errf("traffic-policy-empty", pf, "", "must set at least one of loadBalancer, connectionPool, outlierDetection, tls")
 			continue
 		}
-		v.outlier(pf+".outlierDetection", pl.OutlierDetection)
-		v.connectionPool(pf+".connectionPool", pl.ConnectionPool)
-		v.loadBalancer(pf+".loadBalancer", pl.LoadBalancer, pl.OutlierDetection)
-		v.clientTLS(pf+".tls", pl.Tls)
+		v.policyBlocks(pf, pl.OutlierDetection, pl.ConnectionPool, pl.LoadBalancer, pl.Tls)
 	}
 	if t := p.Tunnel; t != nil {
 		if t.Protocol != "" && t.Protocol != "CONNECT" && t.Protocol != "POST" {
@@ -107,6 +101,15 @@ func (v *validator) trafficPolicy(f string, p *networking.TrafficPolicy) {
 	if pp := p.ProxyProtocol; pp != nil && pp.Version != 0 && pp.Version != 1 {
 		v.errf("proxy-protocol", f+".proxyProtocol.version", num(int32(pp.Version)), "is not V1 or V2")
 	}
+}
+
+// policyBlocks checks the four blocks a traffic policy and each of its
+// port-level settings share, under field f.
+func (v *validator) policyBlocks(f string, od *networking.OutlierDetection, cp *networking.ConnectionPoolSettings, lb *networking.LoadBalancerSettings, tls *networking.ClientTLSSettings) {
+	v.outlier(f+".outlierDetection", od)
+	v.connectionPool(f+".connectionPool", cp)
+	v.loadBalancer(f+".loadBalancer", lb, od)
+	v.clientTLS(f+".tls", tls)
 }
 
 // outlier checks OutlierDetection.
