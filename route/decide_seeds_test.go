@@ -15,16 +15,9 @@ import (
 // each with the request it is about and the decision it describes.
 // Fragments ending in "..." are completed with a route to ratings v1.
 
-const seedReviewsV1 = `
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: reviews}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - destination: {host: reviews, subset: v1}
----
+// seedReviewsSubsets is the seeds' DestinationRule for reviews: subsets v1
+// and v2 by the version label.
+const seedReviewsSubsets = `
 apiVersion: networking.istio.io/v1alpha3
 kind: DestinationRule
 metadata: {name: reviews}
@@ -34,6 +27,17 @@ spec:
   - {name: v1, labels: {version: v1}}
   - {name: v2, labels: {version: v2}}
 `
+
+const seedReviewsV1 = `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+---` + seedReviewsSubsets
 
 const seedRatingsV1 = `
     route:
@@ -121,16 +125,7 @@ spec:
     - destination: {host: reviews, subset: v2}
   - route:
     - destination: {host: reviews, subset: v1}
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: {name: reviews}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-`)
+---` + seedReviewsSubsets)
 	for _, tc := range []struct{ name, header, want string }{
 		{"header Foo: bar goes to v2", "foo: bar", "v2"},
 		{"other requests go to v1", "foo: baz", "v1"},
