@@ -27,9 +27,19 @@ type BenchCase struct {
 // the passthrough and no-route decisions.
 func SeedBenchCases(tb testing.TB) []BenchCase {
 	tbl := compileYAML(tb, bookinfo)
-	nr := compileYAML(tb, workedExample)
-	noRoute := req("GET", "reviews.bookinfo", "/api", "end-user: nobody")
-	noRoute.SourceNamespace = "bookinfo"
+	// One rule for exact /only: a request for /other matches no rule and
+	// gets Envoy's 404 NR (the worked example's last rule catches all).
+	nr := compileYAML(tb, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {exact: /only}}]
+    route: [{destination: {host: reviews}}]
+`)
+	noRoute := req("GET", "reviews", "/other")
 	return []BenchCase{
 		{"bookinfo", tbl, req("GET", "reviews:9080", "/reviews/0", "end-user: jason"), ActionRoute},
 		{"bookinfo-weighted", tbl, req("GET", "Reviews.default.svc.cluster.local", "/reviews/0"), ActionRoute},
