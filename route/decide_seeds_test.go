@@ -125,7 +125,7 @@ spec:
     - destination: {host: reviews, subset: v2}
   - route:
     - destination: {host: reviews, subset: v1}
----` + seedReviewsSubsets)
+---`+seedReviewsSubsets)
 	for _, tc := range []struct{ name, header, want string }{
 		{"header Foo: bar goes to v2", "foo: bar", "v2"},
 		{"other requests go to v1", "foo: baz", "v1"},
