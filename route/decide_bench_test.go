@@ -35,22 +35,7 @@ spec:
     - destination: {host: ratings, subset: v1}
     timeout: 10s
     retries: {attempts: 3, perTryTimeout: 2s}
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: {name: reviews}
-spec:
-  host: reviews
-  trafficPolicy:
-    loadBalancer: {simple: RANDOM}
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - name: v2
-    labels: {version: v2}
-    trafficPolicy:
-      loadBalancer: {simple: ROUND_ROBIN}
-  - {name: v3, labels: {version: v3}}
----
+---` + seedReviewsDR + `---
 apiVersion: networking.istio.io/v1alpha3
 kind: DestinationRule
 metadata: {name: ratings}
