@@ -133,6 +133,29 @@ func (m *HTTPMatch) Name() string { return m.name }
 // Route rewrites use it to know which prefix matched.
 func (m *HTTPMatch) URI() StringMatcher { return m.uri }
 
+// Simple reports whether the match tests nothing but its uri, as an exact
+// or prefix comparison without case folding, and optionally the method as
+// an exact, case-sensitive comparison (method "" when it sets none): no
+// scheme, authority, header, query, port, gateway or source condition. A
+// router may then evaluate the clause from these two values alone, which
+// is what Match would answer for a path already normalised.
+func (m *HTTPMatch) Simple() (uri StringMatcher, method string, ok bool) {
+	if m.scheme != nil || m.authority != nil || len(m.headers) > 0 || len(m.query) > 0 ||
+		m.source.port != 0 || len(m.source.gateways) > 0 || len(m.source.labels) > 0 || m.source.namespace != "" {
+		return StringMatcher{}, "", false
+	}
+	if m.uri.IgnoreCase || (m.uri.Kind != KindExact && m.uri.Kind != KindPrefix) {
+		return StringMatcher{}, "", false
+	}
+	if m.method != nil {
+		if m.method.Kind != KindExact || m.method.IgnoreCase || m.method.Value == "" {
+			return StringMatcher{}, "", false
+		}
+		method = m.method.Value
+	}
+	return m.uri, method, true
+}
+
 // Match reports whether req satisfies every condition. It allocates
 // nothing for single-valued headers and normalised paths.
 func (m *HTTPMatch) Match(req *Request) bool { return m.eval(req, nil, nil) }

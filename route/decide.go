@@ -51,48 +51,33 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 		t.defaultRoute(&d, v, vh, req)
 		return d
 	}
-	e, rm, ok := vh.firstMatch(req)
-	if !ok {
+	sl := vh.firstMatch(req)
+	if sl == nil {
 		return noRoute(reasonNoRoute)
 	}
 	// The decision is filled in place: it is large, and copying it
 	// between frames is a measurable part of the request path.
-	t.decideRule(&d, v, e, rm, req)
+	t.decideRule(&d, v, sl, req)
 	return d
 }
 
-// firstMatch walks the virtual host's rules in order and returns the first
-// rule with a matching clause (rm nil for a rule without match), through
-// the host's ruleIndex when it has one (index.go).
-func (vh *vhost) firstMatch(req *match.Request) (*routeEntry, *ruleMatch, bool) {
+// firstMatch returns the first slot (clause) of the virtual host that
+// matches req, through the host's ruleIndex when it has one (index.go),
+// else trying the slots in order; nil when none does.
+func (vh *vhost) firstMatch(req *match.Request) *slot {
 	if vh.index != nil {
 		return vh.index.first(req)
 	}
-	for i := range vh.routes {
-		e := &vh.routes[i]
-		if rm, ok := e.matchRule(req); ok {
-			return e, rm, true
+	if len(vh.slots) == 0 {
+		return nil
+	}
+	path := match.NormalizePath(req.PathOnly())
+	for i := range vh.slots {
+		if sl := &vh.slots[i]; sl.matches(req, path) {
+			return sl
 		}
 	}
-	return nil, nil, false
-}
-
-// matchRule reports whether the entry's rule matches req (OR across its
-// clauses) and which clause did.
-func (e *routeEntry) matchRule(req *match.Request) (*ruleMatch, bool) {
-	r := e.rule
-	if len(r.matches) == 0 {
-		return nil, e.vsLevel
-	}
-	for _, rm := range r.matches {
-		if !e.vsLevel && rm.gateways == nil {
-			continue
-		}
-		if rm.m.Match(req) {
-			return rm, true
-		}
-	}
-	return nil, false
+	return nil
 }
 
 func noRoute(reason string) Decision {
@@ -130,41 +115,42 @@ func (t *Table) unknownHost(v *view, req *match.Request) Decision {
 // top-level policy and the table's default timeout and retries.
 func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request) {
 	d.Action, d.DefaultRoute, d.Rule = ActionRoute, true, RuleRef{Index: -1, MatchIndex: -1}
-	t.forward(d, v, t.defaultRule, vh.defaultRoute, nil, req)
+	p := vh.defaultPlan
+	t.forward(d, v, p, &p.dests[0], nil, req)
 }
 
-// decideRule fills d (zero on entry) with the decision of a matched rule.
-func (t *Table) decideRule(d *Decision, v *view, e *routeEntry, rm *ruleMatch, req *match.Request) {
-	r := e.rule
-	d.Action = r.action
-	d.VirtualService = e.vs.ref
-	d.Delegate = r.delegate
-	d.Rule = RuleRef{Index: r.index, Name: r.name, MatchIndex: -1}
-	d.CORS = r.cors
-	if rm != nil {
-		d.Rule.MatchIndex, d.Rule.MatchName = rm.index, rm.name
-	}
-	switch r.action {
+// decideRule fills d (zero on entry) with the decision of the rule whose
+// clause sl matched.
+func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request) {
+	p := sl.plan
+	d.Action = p.action
+	d.VirtualService = p.vs
+	d.Delegate = p.delegate
+	d.Rule = RuleRef{Index: int(p.index), Name: p.name, MatchIndex: int(sl.matchIndex), MatchName: sl.matchName}
+	d.CORS = p.cors
+	switch p.action {
 	case ActionRedirect:
-		d.Redirect = Redirect{Location: r.redirect.location(req, rm, match.NormalizePath(req.Path)), Code: r.redirect.code}
+		r := p.rule
+		d.Redirect = Redirect{Location: r.redirect.location(req, sl.rm, match.NormalizePath(req.Path)), Code: r.redirect.code}
 		d.Status = r.redirect.code
 		d.ResponseHeaders = r.respHeaders
 		return
 	case ActionDirectResponse:
+		r := p.rule
 		d.DirectResponse = r.direct
 		d.Status = r.direct.Status
 		d.ResponseHeaders = r.respHeaders
 		return
 	}
-	if r.fault != nil {
-		d.Fault = r.fault.Sample(t.opts.rand.Uint64(), t.opts.rand.Uint64())
+	if p.fault != nil {
+		d.Fault = p.fault.Sample(t.opts.rand.Uint64(), t.opts.rand.Uint64())
 	}
-	rd := r.dests[0]
-	if len(r.dests) > 1 {
-		rd = pickWeighted(r.dests, r.total, t.opts.rand.Uint64())
+	dp := &p.dests[0]
+	if len(p.dests) > 1 {
+		dp = pickPlanDest(p.dests, p.total, t.opts.rand.Uint64())
 	}
-	t.forward(d, v, r, rd, rm, req)
-	if len(r.mirrors) > 0 {
+	t.forward(d, v, p, dp, sl.rm, req)
+	if r := p.rule; len(r.mirrors) > 0 {
 		d.Mirrors = t.sampleMirrors(r, v)
 		d.Mirrors.port = requestPort(req) // the listener port
 	}
@@ -182,6 +168,17 @@ func pickWeighted(ds []*routeDest, total, rnd uint64) *routeDest {
 	return ds[len(ds)-1]
 }
 
+// pickPlanDest is pickWeighted on a plan's destinations.
+func pickPlanDest(ds []destPlan, total, rnd uint64) *destPlan {
+	x := rnd % total
+	for i := range ds {
+		if x < ds[i].cum {
+			return &ds[i]
+		}
+	}
+	return &ds[len(ds)-1]
+}
+
 func (t *Table) sampleMirrors(r *httpRule, v *view) MirrorSet {
 	ms := MirrorSet{all: r.mirrorsByView[v.id]}
 	for i, m := range r.mirrors {
@@ -192,35 +189,36 @@ func (t *Table) sampleMirrors(r *httpRule, v *view) MirrorSet {
 	return ms
 }
 
-// setTarget fills d's destination, target and DestinationRule for rd as
-// view v resolves it. The port is the destination's, else the
+// setTarget fills d's destination, target and DestinationRule for a
+// destination dest resolved to ti. The port is the destination's, else the
 // ServiceEntry's only port, else the request's. A destination whose
 // subset no DestinationRule defines makes d unavailable with the reason.
-// It returns the resolved target and whether its policy hashes (consistent
-// hash load balancing).
-func setTarget(d *Decision, v *view, rd *routeDest, req *match.Request) (*targetInfo, bool) {
-	ti := rd.targets[v.id]
-	port := rd.dest.Port
+// It reports whether the target's policy hashes (consistent hash load
+// balancing).
+func setTarget(d *Decision, ti *targetInfo, dest Destination, req *match.Request) bool {
+	port := dest.Port
 	if port == 0 {
 		port = ti.sePort
 	}
 	if port == 0 {
 		port = requestPort(req)
 	}
-	d.Destination = Destination{Host: rd.dest.Host, Subset: rd.dest.Subset, Port: port}
+	d.Destination = Destination{Host: dest.Host, Subset: dest.Subset, Port: port}
 	pol, hash := ti.policyFor(port)
-	d.Target = policy.Target{Host: rd.dest.Host, Subset: rd.dest.Subset, Port: port, SubsetLabels: ti.labels, Policy: pol}
+	d.Target = policy.Target{Host: dest.Host, Subset: dest.Subset, Port: port, SubsetLabels: ti.labels, Policy: pol}
 	d.DestinationRule = ti.dr
 	if ti.undefined {
 		d.Action, d.Reason = ActionUnavailable, ti.reason
 	}
-	return ti, hash
+	return hash
 }
 
 // forward fills destination, target, rewrite, timeout, retries and header
-// operations of a forwarded request.
-func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ruleMatch, req *match.Request) {
-	ti, hash := setTarget(d, v, rd, req)
+// operations of a request forwarded by plan p to its destination dp; rm is
+// the clause that matched (nil for none).
+func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request) {
+	ti := dp.target(v)
+	hash := setTarget(d, ti, dp.dest, req)
 	if ti.undefined {
 		d.Status = 503
 	}
@@ -229,19 +227,19 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 	// routing, and forwards the normalised path.
 	path := match.NormalizePath(req.Path)
 	d.Path, d.Authority = path, req.Authority
-	if r.rewrite != nil {
-		if p := r.rewrite.apply(path, rm); p != path {
-			d.Path, d.OriginalPath = p, path
+	if p.rewrite != nil {
+		if np := p.rewrite.apply(path, rm); np != path {
+			d.Path, d.OriginalPath = np, path
 		}
 	}
-	if rd.authority != "" {
-		d.Authority = rd.authority
+	if dp.authority != "" {
+		d.Authority = dp.authority
 	}
-	d.RequestHeaders, d.ResponseHeaders = rd.reqOps, rd.respOps
+	d.RequestHeaders, d.ResponseHeaders = dp.reqOps, dp.respOps
 
 	switch {
-	case r.timeoutSet:
-		d.Timeout = r.timeout
+	case p.timeoutSet:
+		d.Timeout = p.timeout
 		if d.Timeout > 0 {
 			d.TimeoutSource = TimeoutRoute
 		}
@@ -249,9 +247,9 @@ func (t *Table) forward(d *Decision, v *view, r *httpRule, rd *routeDest, rm *ru
 		d.Timeout, d.TimeoutSource = t.opts.defaultTimeout, TimeoutDefault
 	}
 
-	d.Retry = r.retry
+	d.Retry = p.retry
 	if d.Retry.Attempts > 0 {
-		switch r.retryIgnoreHosts {
+		switch p.retryIgnoreHosts {
 		case 1:
 			d.Retry.IgnorePreviousHosts = true
 		case 2:

@@ -108,7 +108,7 @@ func (t *Table) l4Forward(v *view, e *l4Entry, _ *ruleMatch, rd *routeDest, req 
 		d.VirtualService = e.vs.ref
 		d.Rule.Index = e.rule.index
 	}
-	setTarget(&d, v, rd, req)
+	setTarget(&d, rd.targets[v.id], rd.dest, req)
 	return d
 }
 

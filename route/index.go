@@ -26,7 +26,7 @@ const minIndexedClauses = 8
 // order. The other conditions (method, headers, …) are checked on the
 // candidates only.
 type ruleIndex struct {
-	slots      []indexSlot
+	slots      []slot
 	exact      map[string][]int32
 	foldExact  map[string][]int32
 	prefix     *trieNode
@@ -37,39 +37,17 @@ type ruleIndex struct {
 	always int32
 }
 
-// indexSlot is one clause that can apply; rm is nil for a rule without
-// clauses.
-type indexSlot struct {
-	e  *routeEntry
-	rm *ruleMatch
-	hm *match.HTTPMatch // rm.m, nil for a rule without clauses
-}
-
-// buildRuleIndex indexes the rules of routes; regexLiterals says whether
-// regex literal prefixes may be used (RE2 syntax).
-func buildRuleIndex(routes []routeEntry, regexLiterals bool) *ruleIndex {
-	x := &ruleIndex{always: -1, slots: make([]indexSlot, 0, countClauses(routes))}
-	for i := range routes {
-		e := &routes[i]
-		if len(e.rule.matches) == 0 {
-			if e.vsLevel && x.always < 0 {
-				x.always = int32(len(x.slots))
-				x.slots = append(x.slots, indexSlot{e: e})
-			}
-			continue
+// buildRuleIndex indexes a virtual host's slots (buildSlots); regexLiterals
+// says whether regex literal prefixes may be used (RE2 syntax).
+func buildRuleIndex(slots []slot, regexLiterals bool) *ruleIndex {
+	x := &ruleIndex{slots: slots, always: int32(len(slots))}
+	for i := range slots {
+		sl := &slots[i]
+		if sl.kind == slotAlways {
+			x.always = int32(i) // the last slot: buildSlots stops there
+			break
 		}
-		for _, rm := range e.rule.matches {
-			if !e.vsLevel && rm.gateways == nil {
-				continue // the clause never applies in this view
-			}
-			s := int32(len(x.slots))
-			hm := rm.m
-			x.slots = append(x.slots, indexSlot{e: e, rm: rm, hm: hm})
-			x.file(s, hm, rm.uri, regexLiterals)
-		}
-	}
-	if x.always < 0 {
-		x.always = int32(len(x.slots))
+		x.file(int32(i), sl.rm.m, sl.rm.uri, regexLiterals)
 	}
 	return x
 }
@@ -120,8 +98,8 @@ func addToMap(m map[string][]int32, k string, s int32) map[string][]int32 {
 	return m
 }
 
-// first returns the first matching rule and clause, as firstMatch.
-func (x *ruleIndex) first(req *match.Request) (*routeEntry, *ruleMatch, bool) {
+// first returns the first matching slot, as firstMatch.
+func (x *ruleIndex) first(req *match.Request) *slot {
 	best := x.always
 	path := match.NormalizePath(req.PathOnly())
 	if x.exact != nil {
@@ -139,10 +117,9 @@ func (x *ruleIndex) first(req *match.Request) (*routeEntry, *ruleMatch, bool) {
 		best = x.try(x.other, best, req, path)
 	}
 	if int(best) >= len(x.slots) {
-		return nil, nil, false
+		return nil
 	}
-	sl := &x.slots[best]
-	return sl.e, sl.rm, true
+	return &x.slots[best]
 }
 
 // firstFolded searches the ignoreUriCase structures with the path folded
@@ -184,24 +161,11 @@ func (x *ruleIndex) try(ss []int32, best int32, req *match.Request, path string)
 		if s >= best {
 			return best
 		}
-		if x.matches(s, req, path) {
+		if x.slots[s].matches(req, path) {
 			return s
 		}
 	}
 	return best
-}
-
-// matches checks every condition of slot s on req, whose normalised path
-// is path.
-func (x *ruleIndex) matches(s int32, req *match.Request, path string) bool {
-	sl := &x.slots[s]
-	switch {
-	case sl.rm == nil:
-		return true
-	case sl.hm != nil:
-		return sl.hm.MatchNormalized(req, path)
-	}
-	return sl.rm.m.Match(req)
 }
 
 func hasUpperASCII(s string) bool {
@@ -228,37 +192,25 @@ func lowerASCII(s string) string {
 }
 
 // buildIndexes gives every virtual host of at least minIndexedClauses
-// clauses its ruleIndex. Regex literal prefixes are used with RE2 only
-// (regexp2's syntax is another language).
+// clauses its ruleIndex over its slots (buildPlans). Regex literal
+// prefixes are used with RE2 only (regexp2's syntax is another language).
 //
-// A virtual host made of one VirtualService's rules (every sidecar view,
-// and gateway hosts only one VirtualService serves) has the same entries
-// in every view and for every host of that VirtualService: those hosts
-// share one index. Its slots point at the first such host's entries, which
-// hold the same VirtualService, rule and vsLevel.
+// Hosts that share their slots (one VirtualService's rules: every sidecar
+// view, and gateway hosts only one VirtualService serves) share one index.
 func (t *Table) buildIndexes() {
 	re2 := t.opts.regexEngine != Regexp2
-	type key struct {
-		vs      *compiledVS
-		vsLevel bool
-	}
-	shared := map[key]*ruleIndex{}
+	shared := map[*slot]*ruleIndex{}
 	for _, v := range t.views {
 		if len(v.tlsAll) >= minIndexedTLS {
 			v.tlsIndex = buildSNIIndex(v.tlsAll)
 		}
 		for _, vh := range v.vhosts {
-			if countClauses(vh.routes) < minIndexedClauses {
+			if len(vh.slots) < minIndexedClauses {
 				continue
 			}
-			vs, vsLevel, ok := singleVS(vh)
-			if !ok {
-				vh.index = buildRuleIndex(vh.routes, re2)
-				continue
-			}
-			k := key{vs, vsLevel}
+			k := &vh.slots[0]
 			if shared[k] == nil {
-				shared[k] = buildRuleIndex(vh.routes, re2)
+				shared[k] = buildRuleIndex(vh.slots, re2)
 			}
 			vh.index = shared[k]
 		}

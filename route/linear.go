@@ -35,7 +35,8 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		e := &vh.routes[i]
 		if len(e.rule.matches) == 0 {
 			if e.vsLevel {
-				t.decideRule(&d, v, e, nil, req)
+				sl := newSlot(t.plans[e.rule], nil)
+				t.decideRule(&d, v, &sl, req)
 				return d
 			}
 			continue
@@ -43,7 +44,8 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		for _, rm := range e.rule.matches {
 			applies := e.vsLevel || rm.gateways != nil
 			if applies && rm.m.Match(req) {
-				t.decideRule(&d, v, e, rm, req)
+				sl := newSlot(t.plans[e.rule], rm)
+				t.decideRule(&d, v, &sl, req)
 				return d
 			}
 		}

@@ -28,6 +28,8 @@ type Table struct {
 	// defaultRule carries the timeout and retries of default and
 	// passthrough routes.
 	defaultRule *httpRule
+	// plans are the decide-time forms of the HTTP rules (plan.go).
+	plans map[*httpRule]*rulePlan
 }
 
 // TableSource provides the table to use for one request. *Table returns
@@ -119,6 +121,7 @@ func (t *Table) build(c *compiler) {
 		for _, v := range t.views {
 			d.targets[v.id] = c.resolveTarget(v.namespace, d.dest.Host, d.dest.Subset)
 		}
+		canonicalTargets(d.targets)
 	}
 	for _, vs := range c.vss {
 		for _, r := range vs.http {
@@ -127,6 +130,7 @@ func (t *Table) build(c *compiler) {
 	}
 	t.defaultRule = &httpRule{index: -1, action: ActionRoute}
 	t.defaultRule.retry, _ = c.compileRetry(nil)
+	t.buildPlans()
 	t.buildIndexes()
 }
 

@@ -92,7 +92,12 @@ type vhost struct {
 	// where TCP connections no tcp rule takes go (sidecars).
 	self *routeDest
 
-	// index finds the first matching rule without trying each (nil for
+	// slots are the clauses that apply, in order (plan.go); hosts with
+	// the same rules share them. defaultPlan is the plan of defaultRoute.
+	slots       []slot
+	defaultPlan *rulePlan
+
+	// index finds the first matching slot without trying each (nil for
 	// hosts with few clauses: see index.go).
 	index *ruleIndex
 }

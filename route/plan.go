@@ -1,0 +1,262 @@
+package route
+
+import (
+	"strings"
+	"time"
+
+	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/match"
+)
+
+// The request path reads compiled rules through two compact forms built
+// once per table: a slot per match clause, with the clause's uri and
+// method inline when nothing else is tested, and a rulePlan per rule that
+// holds every field a decision copies, its destinations inline. Both live
+// in a few large arrays, so a decision touches a handful of neighbouring
+// cache lines instead of chasing a pointer per field (on a table of 10,000
+// hosts the chase, not the comparisons, was most of Decide's time).
+
+// rulePlan is the decide-time form of one HTTP rule (or of a default
+// route): what Decision copies, in one record.
+type rulePlan struct {
+	action           Action
+	timeoutSet       bool
+	retryIgnoreHosts uint8 // 0 unset, 1 true, 2 false (httpRule.retryIgnoreHosts)
+	index            int32
+	name             string
+	vs               ObjectRef
+	delegate         ObjectRef
+	cors             *CORSPolicy
+	fault            *fault.Spec
+	rewrite          *rewriteSpec
+	timeout          time.Duration
+	total            uint64
+	retry            Retry
+	dests            []destPlan // weight-0 destinations dropped, as httpRule.dests
+	// rule is the compiled rule, for what only redirects, direct
+	// responses and mirrors need.
+	rule *httpRule
+}
+
+// destPlan is one destination of a rulePlan.
+type destPlan struct {
+	dest      Destination // as configured; Port 0 ⇒ decided per request
+	cum       uint64
+	authority string
+	reqOps    HeaderOps
+	respOps   HeaderOps
+	// ti is the destination's target when every view resolves it alike
+	// (no namespace-local DestinationRule tells them apart), else nil and
+	// rd.targets holds one per view.
+	ti *targetInfo
+	rd *routeDest
+}
+
+// target returns the destination's resolved target in view v.
+func (dp *destPlan) target(v *view) *targetInfo {
+	if dp.ti != nil {
+		return dp.ti
+	}
+	return dp.rd.targets[v.id]
+}
+
+// slot is one match clause that applies in a virtual host, in the host's
+// order, in the form the request path tests.
+type slot struct {
+	kind       slotKind
+	matchIndex int32  // the clause's index in its rule; -1 for a rule without clauses
+	matchName  string // the clause's name
+	uri        string // slotExact, slotPrefix: the uri value
+	method     string // slotExact, slotPrefix: the exact method, "" for any
+	plan       *rulePlan
+	rm         *ruleMatch // nil for a rule without clauses
+}
+
+// slotKind says how a slot is tested.
+type slotKind uint8
+
+const (
+	slotAlways slotKind = iota // a rule without clauses: every request
+	slotExact                  // uri exact (and method) only
+	slotPrefix                 // uri prefix (and method) only
+	slotFull                   // anything else: rm.m decides
+)
+
+// matches tests the slot on req, whose normalised path is path.
+func (s *slot) matches(req *match.Request, path string) bool {
+	switch s.kind {
+	case slotAlways:
+		return true
+	case slotExact:
+		return path == s.uri && (s.method == "" || req.Method == s.method)
+	case slotPrefix:
+		return strings.HasPrefix(path, s.uri) && (s.method == "" || req.Method == s.method)
+	}
+	return s.rm.m.MatchNormalized(req, path)
+}
+
+// newSlot makes the slot of clause rm (nil: a rule without clauses).
+func newSlot(p *rulePlan, rm *ruleMatch) slot {
+	if rm == nil {
+		return slot{kind: slotAlways, matchIndex: -1, plan: p}
+	}
+	s := slot{kind: slotFull, matchIndex: int32(rm.index), matchName: rm.name, plan: p, rm: rm}
+	if uri, method, ok := rm.m.Simple(); ok {
+		s.uri, s.method = uri.Value, method
+		s.kind = slotExact
+		if uri.Kind == match.KindPrefix {
+			s.kind = slotPrefix
+		}
+	}
+	return s
+}
+
+// buildSlots lists the clauses of routes that apply, in order: rule by
+// rule, clause by clause, a rule without clauses as one slot (only the
+// first such rule, as nothing after it is reachable).
+func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
+	out := make([]slot, 0, countClauses(routes))
+	for i := range routes {
+		e := &routes[i]
+		p := plans[e.rule]
+		if len(e.rule.matches) == 0 {
+			if e.vsLevel {
+				return append(out, newSlot(p, nil))
+			}
+			continue
+		}
+		for _, rm := range e.rule.matches {
+			if !e.vsLevel && rm.gateways == nil {
+				continue // the clause never applies in this view
+			}
+			out = append(out, newSlot(p, rm))
+		}
+	}
+	return out
+}
+
+// planner builds the rule plans of a table in one array each for plans and
+// destinations.
+type planner struct {
+	plans []rulePlan
+	dests []destPlan
+	byRule map[*httpRule]*rulePlan
+}
+
+func newPlanner(rules, dests int) *planner {
+	return &planner{
+		plans:  make([]rulePlan, 0, rules),
+		dests:  make([]destPlan, 0, dests),
+		byRule: make(map[*httpRule]*rulePlan, rules),
+	}
+}
+
+// add builds the plan of rule r of vs (vs nil for a default route), with
+// dests its destinations. The arrays are sized beforehand: add never
+// reallocates them, so the pointers it returns stay valid.
+func (pl *planner) add(vs *compiledVS, r *httpRule, dests []*routeDest) *rulePlan {
+	p := rulePlan{
+		action: r.action, timeoutSet: r.timeoutSet, retryIgnoreHosts: r.retryIgnoreHosts,
+		index: int32(r.index), name: r.name, delegate: r.delegate,
+		cors: r.cors, fault: r.fault, rewrite: r.rewrite,
+		timeout: r.timeout, total: r.total, retry: r.retry, rule: r,
+	}
+	if vs != nil {
+		p.vs = vs.ref
+	}
+	lo := len(pl.dests)
+	for _, rd := range dests {
+		dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
+		if sharedTarget(rd.targets) {
+			dp.ti = rd.targets[0]
+		}
+		pl.dests = append(pl.dests, dp)
+	}
+	p.dests = pl.dests[lo:len(pl.dests):len(pl.dests)]
+	pl.plans = append(pl.plans, p)
+	return &pl.plans[len(pl.plans)-1]
+}
+
+// sharedTarget reports whether every view resolved the destination to the
+// same target (canonicalTargets makes equal ones identical).
+func sharedTarget(ts []*targetInfo) bool {
+	if len(ts) == 0 {
+		return false
+	}
+	for _, t := range ts[1:] {
+		if t != ts[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalTargets makes the targets that views resolved like the first
+// view's one pointer: views differ only by the caller namespace's
+// DestinationRule, so two targets of a host and subset under the same
+// DestinationRule are the same.
+func canonicalTargets(ts []*targetInfo) {
+	for i := 1; i < len(ts); i++ {
+		if sameTarget(ts[i], ts[0]) {
+			ts[i] = ts[0]
+		}
+	}
+}
+
+func sameTarget(a, b *targetInfo) bool {
+	return a == b || (a.host == b.host && a.subset == b.subset && a.dr == b.dr)
+}
+
+// buildPlans builds the plan of every HTTP rule and every default route,
+// then every virtual host's slots; hosts with the same rules share one
+// list (as they share a ruleIndex).
+func (t *Table) buildPlans() {
+	rules, dests := 0, 0
+	for _, vs := range t.vss {
+		for _, r := range vs.http {
+			rules++
+			dests += len(r.dests)
+		}
+	}
+	for _, v := range t.views {
+		for _, vh := range v.vhosts {
+			if vh.defaultRoute != nil {
+				rules++
+				dests++
+			}
+		}
+	}
+	pl := newPlanner(rules, dests)
+	for _, vs := range t.vss {
+		for _, r := range vs.http {
+			pl.byRule[r] = pl.add(vs, r, r.dests)
+		}
+	}
+	type key struct {
+		vs      *compiledVS
+		vsLevel bool
+	}
+	shared := map[key][]slot{}
+	for _, v := range t.views {
+		for _, vh := range v.vhosts {
+			if vh.defaultRoute != nil {
+				vh.defaultPlan = pl.add(nil, t.defaultRule, []*routeDest{vh.defaultRoute})
+				continue
+			}
+			if len(vh.routes) == 0 {
+				continue
+			}
+			vs, vsLevel, ok := singleVS(vh)
+			if !ok {
+				vh.slots = buildSlots(vh.routes, pl.byRule)
+				continue
+			}
+			k := key{vs, vsLevel}
+			if _, done := shared[k]; !done {
+				shared[k] = buildSlots(vh.routes, pl.byRule)
+			}
+			vh.slots = shared[k]
+		}
+	}
+	t.plans = pl.byRule
+}
