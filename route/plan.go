@@ -138,8 +138,8 @@ func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
 // planner builds the rule plans of a table in one array each for plans and
 // destinations.
 type planner struct {
-	plans []rulePlan
-	dests []destPlan
+	plans  []rulePlan
+	dests  []destPlan
 	byRule map[*httpRule]*rulePlan
 }
 
