@@ -119,20 +119,21 @@ func (v *validator) object(m *Meta, kind string) {
 	v.src, v.ref = m.Source, m.Ref(kind)
 }
 
-func (v *validator) add(sev Severity, code, field, value, rule string) {
+// add records a problem; only here does the field path become a string.
+func (v *validator) add(sev Severity, code string, f fieldPath, value, rule string) {
 	v.out = append(v.out, &Problem{
-		Severity: sev, Source: v.src, Object: v.ref, Field: field, Value: value, Rule: rule, Code: code,
+		Severity: sev, Source: v.src, Object: v.ref, Field: f.String(), Value: value, Rule: rule, Code: code,
 	})
 }
 
 // errf records an error: Istio rejects the object.
-func (v *validator) errf(code, field, value, format string, args ...any) {
-	v.add(SeverityError, code, field, value, fmt.Sprintf(format, args...))
+func (v *validator) errf(code string, f fieldPath, value, format string, args ...any) {
+	v.add(SeverityError, code, f, value, fmt.Sprintf(format, args...))
 }
 
 // warnf records a warning: accepted, but likely not what was meant.
-func (v *validator) warnf(code, field, value, format string, args ...any) {
-	v.add(SeverityWarning, code, field, value, fmt.Sprintf(format, args...))
+func (v *validator) warnf(code string, f fieldPath, value, format string, args ...any) {
+	v.add(SeverityWarning, code, f, value, fmt.Sprintf(format, args...))
 }
 
 // q quotes a string value for a message.
@@ -143,9 +144,6 @@ func num[T int | int32 | int64 | uint32 | uint64](n T) string { return strconv.F
 
 // float formats a float value for a message.
 func float(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
-// idx appends a list index to a field path.
-func idx(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
 
 // sortedKeys returns the keys of m in order, so problems come out in a
 // stable order. It allocates nothing for an empty map, which most are: the
@@ -172,56 +170,56 @@ func sortedKeys[V any](m map[string]V) []string {
 func (v *validator) metaName(m *Meta, kind string) {
 	switch {
 	case m.Name == "":
-		v.errf("name-required", "metadata.name", "", "is required")
+		v.errf("name-required", field("metadata.name"), "", "is required")
 	case kind == KindGateway && !host.IsDNS1123Label(m.Name):
-		v.errf("name", "metadata.name", q(m.Name), "is not a valid Gateway name: a DNS-1123 label (letters, digits, '-'; no dots)")
+		v.errf("name", field("metadata.name"), q(m.Name), "is not a valid Gateway name: a DNS-1123 label (letters, digits, '-'; no dots)")
 	case !host.IsDNS1123Subdomain(m.Name):
-		v.errf("name", "metadata.name", q(m.Name), "is not a valid object name: lower-case letters, digits, '-' and '.'")
+		v.errf("name", field("metadata.name"), q(m.Name), "is not a valid object name: lower-case letters, digits, '-' and '.'")
 	}
 	if m.Namespace != "" && !host.IsLowerDNS1123Label(m.Namespace) {
-		v.errf("namespace", "metadata.namespace", q(m.Namespace), "is not a valid namespace name: a lower-case DNS-1123 label")
+		v.errf("namespace", field("metadata.namespace"), q(m.Namespace), "is not a valid namespace name: a lower-case DNS-1123 label")
 	}
 }
 
 // duration checks a duration field: at least 1ms, whole milliseconds.
-func (v *validator) duration(field string, d *durationpb.Duration) {
+func (v *validator) duration(f fieldPath, d *durationpb.Duration) {
 	if d == nil {
 		return
 	}
 	if err := d.CheckValid(); err != nil {
-		v.errf("duration", field, "", "is not a valid duration: %v", err)
+		v.errf("duration", f, "", "is not a valid duration: %v", err)
 		return
 	}
 	dur := d.AsDuration()
 	switch {
 	case dur < time.Millisecond:
-		v.errf("duration", field, dur.String(), "is too short: durations must be at least 1ms")
+		v.errf("duration", f, dur.String(), "is too short: durations must be at least 1ms")
 	case dur%time.Millisecond != 0:
-		v.errf("duration", field, dur.String(), "has sub-millisecond precision, which Istio does not support")
+		v.errf("duration", f, dur.String(), "has sub-millisecond precision, which Istio does not support")
 	}
 }
 
 // port checks a port number is in 1..65535.
-func (v *validator) port(field string, n uint32) {
+func (v *validator) port(f fieldPath, n uint32) {
 	if n < 1 || n > 65535 {
-		v.errf("port", field, num(n), "is out of range [1, 65535]")
+		v.errf("port", f, num(n), "is out of range [1, 65535]")
 	}
 }
 
 // percentage checks a Percent: 0, or within [0.0001, 100].
-func (v *validator) percentage(field string, p *networking.Percent) {
+func (v *validator) percentage(f fieldPath, p *networking.Percent) {
 	if p == nil {
 		return
 	}
 	if p.Value < 0 || p.Value > 100 || (p.Value > 0 && p.Value < 0.0001) {
-		v.errf("percentage", field+".value", float(p.Value), "is out of range: a percentage is 0 or within [0.0001, 100]")
+		v.errf("percentage", f.dot(".value"), float(p.Value), "is out of range: a percentage is 0 or within [0.0001, 100]")
 	}
 }
 
 // intPercent checks an integer percentage in 0..100.
-func (v *validator) intPercent(field string, n int32) {
+func (v *validator) intPercent(f fieldPath, n int32) {
 	if n < 0 || n > 100 {
-		v.errf("percentage", field, num(n), "is out of range [0, 100]")
+		v.errf("percentage", f, num(n), "is out of range [0, 100]")
 	}
 }
 
@@ -231,9 +229,9 @@ var (
 )
 
 // labels checks Kubernetes label keys ("[prefix/]name") and values.
-func (v *validator) labels(field string, m map[string]string) {
+func (v *validator) labels(f fieldPath, m map[string]string) {
 	for _, k := range sortedKeys(m) {
-		kf := mapKeyPath(field, k)
+		kf := f.key("", k)
 		if g := labelKey.FindStringSubmatch(k); g == nil || len(g[1]) > 254 || len(g[2]) > 63 {
 			v.errf("label", kf, "", "is not a valid label key: [DNS prefix/]name, the name at most 63 letters, digits, '-', '_' or '.'")
 		}
@@ -247,49 +245,49 @@ func (v *validator) labels(field string, m map[string]string) {
 // object's namespace), "*" alone, valid namespace names; "~" (no one) only
 // for ServiceEntries and only alone; a DestinationRule with a workload
 // selector may export only to its own namespace.
-func (v *validator) exportTo(field, ns string, list []string, isServiceEntry, drWithSelector bool) {
+func (v *validator) exportTo(f fieldPath, ns string, list []string, isServiceEntry, drWithSelector bool) {
 	seen := map[string]bool{}
 	for i, e := range list {
-		f := idx(field, i)
+		ef := f.at("", i)
 		key := e
 		if e == "." {
 			key = ns
 		}
 		switch {
 		case seen[key] && key != e:
-			v.errf("export-to", f, q(e), "duplicates the object's own namespace %q", ns)
+			v.errf("export-to", ef, q(e), "duplicates the object's own namespace %q", ns)
 			continue
 		case seen[key]:
-			v.errf("export-to", f, q(e), "is listed twice")
+			v.errf("export-to", ef, q(e), "is listed twice")
 			continue
 		case e == "~" && isServiceEntry, e == "*":
 		case e == "~":
-			v.errf("export-to", f, q(e), "(visible to no one) is allowed only on ServiceEntries")
+			v.errf("export-to", ef, q(e), "(visible to no one) is allowed only on ServiceEntries")
 			continue
 		case !host.IsDNS1123Label(key):
-			v.errf("export-to", f, q(e), `is not a namespace name, "." or "*"`)
+			v.errf("export-to", ef, q(e), `is not a namespace name, "." or "*"`)
 			continue
 		}
 		seen[key] = true
 	}
 	if drWithSelector && len(seen) > 0 {
 		if !seen[ns] {
-			v.errf("export-to", field, "", "a DestinationRule with a workloadSelector cannot be exported beyond its own namespace %q", ns)
+			v.errf("export-to", f, "", "a DestinationRule with a workloadSelector cannot be exported beyond its own namespace %q", ns)
 		} else if len(seen) > 1 {
-			v.errf("export-to", field, "", "a DestinationRule with a workloadSelector may list only its own namespace")
+			v.errf("export-to", f, "", "a DestinationRule with a workloadSelector may list only its own namespace")
 		}
 	}
 	if seen["*"] && len(list) > 1 {
-		v.errf("export-to", field, "", `"*" (all namespaces) cannot be combined with other entries`)
+		v.errf("export-to", f, "", `"*" (all namespaces) cannot be combined with other entries`)
 	}
 	if seen["~"] && len(list) > 1 {
-		v.errf("export-to", field, "", `"~" (no one) cannot be combined with other entries`)
+		v.errf("export-to", f, "", `"~" (no one) cannot be combined with other entries`)
 	}
 }
 
 // hostName checks a host that may start with a wildcard; IP addresses are
 // accepted when allowIP.
-func (v *validator) hostName(code, field, h string, allowIP bool) bool {
+func (v *validator) hostName(code string, f fieldPath, h string, allowIP bool) bool {
 	if _, ok := v.validHosts[h]; ok {
 		return true
 	}
@@ -297,7 +295,7 @@ func (v *validator) hostName(code, field, h string, allowIP bool) bool {
 		if allowIP && host.IsIP(h) {
 			return true
 		}
-		v.errf(code, field, q(h), "%v", err)
+		v.errf(code, f, q(h), "%v", err)
 		return false
 	}
 	if v.validHosts == nil {
@@ -308,13 +306,13 @@ func (v *validator) hostName(code, field, h string, allowIP bool) bool {
 }
 
 // regex checks a regular expression: at most 1024 characters, valid RE2.
-func (v *validator) regex(code, field, re string) {
+func (v *validator) regex(code string, f fieldPath, re string) {
 	if re == "" {
-		v.errf(code, field, "", "must not be empty")
+		v.errf(code, f, "", "must not be empty")
 		return
 	}
 	if len(re) > 1024 {
-		v.errf(code, field, "", "is %d characters long; Istio accepts at most 1024", len(re))
+		v.errf(code, f, "", "is %d characters long; Istio accepts at most 1024", len(re))
 		return
 	}
 	// Parsing is all regexp.Compile can fail at (same errors), at a third
@@ -324,33 +322,33 @@ func (v *validator) regex(code, field, re string) {
 		if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "error parsing regexp") {
 			msg = msg[i+2:]
 		}
-		v.errf(code, field, q(re), "is not a valid RE2 regular expression (%s); RE2 has no lookarounds or backreferences", msg)
+		v.errf(code, f, q(re), "is not a valid RE2 regular expression (%s); RE2 has no lookarounds or backreferences", msg)
 	}
 }
 
 // gatewayNames checks gateway references: "mesh", "name", "ns/name", or
 // the legacy "name.ns.svc.cluster.local" (warned).
-func (v *validator) gatewayNames(field string, names []string) {
+func (v *validator) gatewayNames(f fieldPath, names []string) {
 	for i, g := range names {
-		f := idx(field, i)
+		gf := f.at("", i)
 		ns, name, slash := strings.Cut(g, "/")
 		if !slash {
 			if strings.Contains(g, ".") {
 				parts := strings.Split(g, ".")
-				v.warnf("gateway-legacy-name", f, q(g), "uses the legacy gateway name format; write %q", parts[1]+"/"+parts[0])
+				v.warnf("gateway-legacy-name", gf, q(g), "uses the legacy gateway name format; write %q", parts[1]+"/"+parts[0])
 			}
 			if err := host.ValidateFQDN(g); err != nil {
-				v.errf("gateway-name", f, q(g), "is not a valid gateway name: %v", err)
+				v.errf("gateway-name", gf, q(g), "is not a valid gateway name: %v", err)
 			}
 			continue
 		}
 		switch {
 		case ns == "" || name == "":
-			v.errf("gateway-name", f, q(g), `must be "namespace/name" with both parts set`)
+			v.errf("gateway-name", gf, q(g), `must be "namespace/name" with both parts set`)
 		case !host.IsDNS1123Label(ns):
-			v.errf("gateway-name", f, q(g), "has an invalid namespace %q", ns)
+			v.errf("gateway-name", gf, q(g), "has an invalid namespace %q", ns)
 		case !host.IsDNS1123Label(name):
-			v.errf("gateway-name", f, q(g), "has an invalid gateway name %q", name)
+			v.errf("gateway-name", gf, q(g), "has an invalid gateway name %q", name)
 		}
 	}
 }

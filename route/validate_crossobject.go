@@ -41,7 +41,8 @@ func (v *validator) crossObject(cfg *Config) {
 					ns = vs.Namespace
 				}
 				if !delegates[ns+"/"+d.Name] {
-					v.warnf("delegate-undefined", idx("spec.http", i)+".delegate", q(ns+"/"+d.Name),
+					rf := fieldAt("spec.http", i)
+					v.warnf("delegate-undefined", rf.dot(".delegate"), q(ns+"/"+d.Name),
 						"names no VirtualService without hosts in this configuration; Istio drops this route")
 				}
 			}
@@ -66,7 +67,7 @@ func (v *validator) duplicates(cfg *Config) {
 					where += " doc " + num(first.Doc)
 				}
 			}
-			v.warnf("duplicate-object", "metadata.name", q(m.Name),
+			v.warnf("duplicate-object", field("metadata.name"), q(m.Name),
 				"is defined twice (also in %s); kubectl apply keeps only the last one, and meshroute would load both", where)
 			return
 		}
@@ -103,7 +104,7 @@ func (v *validator) duplicates(cfg *Config) {
 // DestinationRule for the host defines: Envoy has no such cluster, so every
 // request routed there fails with 503.
 func (v *validator) subsetRefs(cfg *Config, vs *VirtualService) {
-	check := func(f string, d *networking.Destination) {
+	check := func(f fieldPath, d *networking.Destination) {
 		if d == nil || d.Subset == "" || d.Host == "" {
 			return
 		}
@@ -127,33 +128,39 @@ func (v *validator) subsetRefs(cfg *Config, vs *VirtualService) {
 			}
 		}
 		if len(found) == 0 {
-			v.warnf("subset-undefined", f+".subset", q(d.Subset),
+			v.warnf("subset-undefined", f.dot(".subset"), q(d.Subset),
 				"is not defined: no DestinationRule for host %q, so every request routed here fails with 503 (no cluster); add a DestinationRule with this subset", fqdn)
 			return
 		}
-		v.warnf("subset-undefined", f+".subset", q(d.Subset),
+		v.warnf("subset-undefined", f.dot(".subset"), q(d.Subset),
 			"is not defined by DestinationRule %s (its subsets: %s), so every request routed here fails with 503 (no cluster)",
 			found[0].Ref(KindDestinationRule).Namespace+"/"+found[0].Name, strings.Join(names, ", "))
 	}
 	s := vs.Spec
 	for i, r := range s.Http {
-		f := idx("spec.http", i)
+		f := fieldAt("spec.http", i)
 		for j, d := range r.GetRoute() {
-			check(idx(f+".route", j)+".destination", d.GetDestination())
+			df := f.at(".route", j)
+			check(df.dot(".destination"), d.GetDestination())
 		}
-		check(f+".mirror", r.GetMirror())
+		check(f.dot(".mirror"), r.GetMirror())
 		for j, m := range r.GetMirrors() {
-			check(idx(f+".mirrors", j)+".destination", m.GetDestination())
+			mf := f.at(".mirrors", j)
+			check(mf.dot(".destination"), m.GetDestination())
 		}
 	}
 	for i, r := range s.Tcp {
+		f := fieldAt("spec.tcp", i)
 		for j, d := range r.GetRoute() {
-			check(idx(idx("spec.tcp", i)+".route", j)+".destination", d.GetDestination())
+			df := f.at(".route", j)
+			check(df.dot(".destination"), d.GetDestination())
 		}
 	}
 	for i, r := range s.Tls {
+		f := fieldAt("spec.tls", i)
 		for j, d := range r.GetRoute() {
-			check(idx(idx("spec.tls", i)+".route", j)+".destination", d.GetDestination())
+			df := f.at(".route", j)
+			check(df.dot(".destination"), d.GetDestination())
 		}
 	}
 }
@@ -178,7 +185,7 @@ func gatewayKey(ref, ns string) string {
 // Gateway object in the configuration defines, or that serve none of its
 // hosts: its routes serve nothing there.
 func (v *validator) gatewayRefs(defined map[string]*Gateway, vs *VirtualService) {
-	check := func(f, ref string) bool {
+	check := func(f fieldPath, ref string) bool {
 		if ref == meshGateway {
 			return false
 		}
@@ -190,14 +197,16 @@ func (v *validator) gatewayRefs(defined map[string]*Gateway, vs *VirtualService)
 		return true
 	}
 	for i, g := range vs.Spec.Gateways {
-		if check(idx("spec.gateways", i), g) {
-			v.gatewayHosts(idx("spec.gateways", i), defined[gatewayKey(g, vs.Namespace)], vs)
+		if check(fieldAt("spec.gateways", i), g) {
+			v.gatewayHosts(fieldAt("spec.gateways", i), defined[gatewayKey(g, vs.Namespace)], vs)
 		}
 	}
 	for i, r := range vs.Spec.Http {
 		for j, m := range r.GetMatch() {
 			for k, g := range m.GetGateways() {
-				_ = check(idx(idx(idx("spec.http", i)+".match", j)+".gateways", k), g)
+				rf := fieldAt("spec.http", i)
+				mf := rf.at(".match", j)
+				_ = check(mf.at(".gateways", k), g)
 			}
 		}
 	}
@@ -207,7 +216,7 @@ func (v *validator) gatewayRefs(defined map[string]*Gateway, vs *VirtualService)
 // none of its hosts for the VirtualService's namespace (server hosts
 // "ns/host" bind only VirtualServices of namespace ns; "*/" any; "./" the
 // Gateway's own), so the binding has no effect.
-func (v *validator) gatewayHosts(f string, gw *Gateway, vs *VirtualService) {
+func (v *validator) gatewayHosts(f fieldPath, gw *Gateway, vs *VirtualService) {
 	if gw.Spec == nil || len(vs.Spec.Hosts) == 0 {
 		return
 	}
@@ -267,7 +276,7 @@ func (v *validator) hostConflicts(all []*VirtualService) {
 		for i, h := range vs.Spec.Hosts {
 			fqdn := host.Expand(h, vs.Namespace, host.DefaultDomain)
 			if first, taken := owner[fqdn]; taken && first != vs && first.Ref(KindVirtualService) != vs.Ref(KindVirtualService) {
-				v.warnf("host-conflict", idx("spec.hosts", i), q(h),
+				v.warnf("host-conflict", fieldAt("spec.hosts", i), q(h),
 					"is also claimed by %s, which is older (or sorts first); on sidecars only that one's routes serve %s and this VirtualService's are ignored; merge them or use delegates",
 					first.Ref(KindVirtualService), fqdn)
 				continue

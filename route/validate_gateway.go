@@ -15,15 +15,15 @@ func (v *validator) gateway(gw *Gateway) {
 	v.metaName(&gw.Meta, KindGateway)
 	s := gw.Spec
 	if s == nil {
-		v.errf("spec-required", "spec", "", "is required")
+		v.errf("spec-required", field("spec"), "", "is required")
 		return
 	}
 	if len(s.Servers) == 0 {
-		v.errf("servers-required", "spec.servers", "", "needs at least one server")
+		v.errf("servers-required", field("spec.servers"), "", "needs at least one server")
 	}
 	portNames := map[string]int{}
 	for i, srv := range s.Servers {
-		f := idx("spec.servers", i)
+		f := fieldAt("spec.servers", i)
 		if srv == nil {
 			v.errf("null", f, "", "must not be null")
 			continue
@@ -33,79 +33,79 @@ func (v *validator) gateway(gw *Gateway) {
 			continue
 		}
 		if j, dup := portNames[srv.Port.Name]; dup {
-			v.errf("port-duplicate", f+".port.name", q(srv.Port.Name), "is already the port name of spec.servers[%d]; port names must be unique in a Gateway", j)
+			v.errf("port-duplicate", f.dot(".port.name"), q(srv.Port.Name), "is already the port name of spec.servers[%d]; port names must be unique in a Gateway", j)
 		} else {
 			portNames[srv.Port.Name] = i
 		}
 		if !httpProtocols[protocolOf(srv.Port.Protocol)] && srv.GetTls().GetHttpsRedirect() {
-			v.warnf("https-redirect", f+".tls.httpsRedirect", "true", "only has an effect on HTTP servers")
+			v.warnf("https-redirect", f.dot(".tls.httpsRedirect"), "true", "only has an effect on HTTP servers")
 		}
 	}
 }
 
 // server checks one Gateway server.
-func (v *validator) server(f string, s *networking.Server) {
+func (v *validator) server(f fieldPath, s *networking.Server) {
 	if len(s.Hosts) == 0 {
-		v.errf("host-required", f+".hosts", "", "needs at least one host")
+		v.errf("host-required", f.dot(".hosts"), "", "needs at least one host")
 	}
 	for i, h := range s.Hosts {
-		v.serverHost(idx(f+".hosts", i), h)
+		v.serverHost(f.at(".hosts", i), h)
 	}
 	portOK := true
 	if p := s.Port; p == nil {
-		v.errf("port", f+".port", "", "is required")
+		v.errf("port", f.dot(".port"), "", "is required")
 		portOK = false
 	} else {
 		if !knownProtocols[protocolOf(p.Protocol)] {
-			v.errf("protocol", f+".port.protocol", q(p.Protocol), "is not a protocol Istio knows (HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP, MONGO, REDIS, MYSQL)")
+			v.errf("protocol", f.dot(".port.protocol"), q(p.Protocol), "is not a protocol Istio knows (HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP, MONGO, REDIS, MYSQL)")
 			portOK = false
 		}
 		if p.Number > 0 || !strings.HasPrefix(s.Bind, "unix://") {
 			if p.Number < 1 || p.Number > 65535 {
-				v.errf("port", f+".port.number", num(p.Number), "is out of range [1, 65535]")
+				v.errf("port", f.dot(".port.number"), num(p.Number), "is out of range [1, 65535]")
 				portOK = false
 			}
 		}
 		//lint:ignore SA1019 validation rejects the deprecated field on Gateways
 		if tp := p.TargetPort; tp > 0 {
-			v.errf("port", f+".port.targetPort", num(tp), "has no effect on Gateways; remove it")
+			v.errf("port", f.dot(".port.targetPort"), num(tp), "has no effect on Gateways; remove it")
 			portOK = false
 		}
 		if p.Name == "" {
-			v.errf("port", f+".port.name", "", "is required")
+			v.errf("port", f.dot(".port.name"), "", "is required")
 			portOK = false
 		}
 	}
 	if sock, ok := strings.CutPrefix(s.Bind, "unix://"); ok {
 		if sock == "" || !strings.HasPrefix(sock, "@") && (!path.IsAbs(sock) || strings.HasSuffix(sock, "/")) {
-			v.errf("bind", f+".bind", q(s.Bind), "is not an absolute unix socket path")
+			v.errf("bind", f.dot(".bind"), q(s.Bind), "is not an absolute unix socket path")
 		}
 		if s.Port != nil && s.Port.Number != 0 {
-			v.errf("bind", f+".port.number", num(s.Port.Number), "must be 0 when binding a unix socket")
+			v.errf("bind", f.dot(".port.number"), num(s.Port.Number), "must be 0 when binding a unix socket")
 		}
 	} else if s.Bind != "" && !host.IsIP(s.Bind) {
-		v.errf("bind", f+".bind", q(s.Bind), "is not an IP address")
+		v.errf("bind", f.dot(".bind"), q(s.Bind), "is not an IP address")
 	}
-	v.serverTLS(f+".tls", s.Tls)
+	v.serverTLS(f.dot(".tls"), s.Tls)
 	if portOK {
 		proto := protocolOf(s.Port.Protocol)
 		switch {
 		case tlsProtocols[proto] && s.Tls == nil:
-			v.errf("server-tls", f+".tls", "", "is required for %s servers", proto)
+			v.errf("server-tls", f.dot(".tls"), "", "is required for %s servers", proto)
 		case !tlsProtocols[proto] && s.Tls != nil && httpProtocols[proto]:
 			t := s.Tls
 			if t.Mode != networking.ServerTLSSettings_PASSTHROUGH || t.CaCertificates != "" || t.PrivateKey != "" || t.ServerCertificate != "" {
-				v.errf("server-tls", f+".tls", "", "on a plain-text %s server may only set httpsRedirect", proto)
+				v.errf("server-tls", f.dot(".tls"), "", "on a plain-text %s server may only set httpsRedirect", proto)
 			}
 		case !tlsProtocols[proto] && s.Tls != nil:
-			v.errf("server-tls", f+".tls", "", "is not allowed on %s servers (only HTTPS and TLS)", proto)
+			v.errf("server-tls", f.dot(".tls"), "", "is not allowed on %s servers (only HTTPS and TLS)", proto)
 		}
 	}
 }
 
 // serverHost checks a server host: [namespace/]dnsName, where namespace
 // is "*", "." or a name and dnsName a FQDN, "*" or "*.domain", or an IP.
-func (v *validator) serverHost(f, h string) {
+func (v *validator) serverHost(f fieldPath, h string) {
 	ns, name, slash := strings.Cut(h, "/")
 	if !slash {
 		name = h
@@ -130,20 +130,20 @@ func (v *validator) serverHost(f, h string) {
 }
 
 // serverTLS checks ServerTLSSettings.
-func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
+func (v *validator) serverTLS(f fieldPath, t *networking.ServerTLSSettings) {
 	if t == nil {
 		return
 	}
 	if (t.MinProtocolVersion == networking.ServerTLSSettings_TLSV1_0 || t.MinProtocolVersion == networking.ServerTLSSettings_TLSV1_1) && len(t.CipherSuites) == 0 {
-		v.warnf("tls-version", f+".minProtocolVersion", t.MinProtocolVersion.String(), "needs cipherSuites: the default ciphers no longer include ones for TLS below 1.2")
+		v.warnf("tls-version", f.dot(".minProtocolVersion"), t.MinProtocolVersion.String(), "needs cipherSuites: the default ciphers no longer include ones for TLS below 1.2")
 	}
 	seen := map[string]bool{}
 	for i, c := range t.CipherSuites {
 		switch {
 		case !isValidCipherSuite(c):
-			v.warnf("tls-cipher", idx(f+".cipherSuites", i), q(c), "is not a cipher suite Envoy knows, so it is ignored")
+			v.warnf("tls-cipher", f.at(".cipherSuites", i), q(c), "is not a cipher suite Envoy knows, so it is ignored")
 		case seen[c]:
-			v.warnf("tls-cipher", idx(f+".cipherSuites", i), q(c), "is listed twice and ignored")
+			v.warnf("tls-cipher", f.at(".cipherSuites", i), q(c), "is listed twice and ignored")
 		}
 		seen[c] = true
 	}
@@ -157,7 +157,7 @@ func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
 			{t.CredentialName != "", "credentialName"}, {len(t.CredentialNames) > 0, "credentialNames"},
 		} {
 			if x.set {
-				v.errf("server-tls", f+"."+x.name, "", "cannot be set with mode ISTIO_MUTUAL, which uses Istio's certificates")
+				v.errf("server-tls", f.dot("."+x.name), "", "cannot be set with mode ISTIO_MUTUAL, which uses Istio's certificates")
 			}
 		}
 		return
@@ -194,11 +194,11 @@ func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
 		if t.Mode != networking.ServerTLSSettings_SIMPLE {
 			mode = t.Mode.String()
 			if t.CaCertificates == "" {
-				v.errf("server-tls", f+".caCertificates", "", "is required for %s TLS (or set credentialName)", mode)
+				v.errf("server-tls", f.dot(".caCertificates"), "", "is required for %s TLS (or set credentialName)", mode)
 			}
 		}
 		if len(t.TlsCertificates) > 2 {
-			v.warnf("server-tls", f+".tlsCertificates", "", "has %d certificates; at most 2 are used", len(t.TlsCertificates))
+			v.warnf("server-tls", f.dot(".tlsCertificates"), "", "has %d certificates; at most 2 are used", len(t.TlsCertificates))
 		}
 		certs := t.TlsCertificates
 		if len(certs) == 0 {
@@ -206,19 +206,19 @@ func (v *validator) serverTLS(f string, t *networking.ServerTLSSettings) {
 		}
 		for _, c := range certs {
 			if c.ServerCertificate == "" {
-				v.errf("server-tls", f+".serverCertificate", "", "is required for %s TLS (or set credentialName)", mode)
+				v.errf("server-tls", f.dot(".serverCertificate"), "", "is required for %s TLS (or set credentialName)", mode)
 			}
 			if c.PrivateKey == "" {
-				v.errf("server-tls", f+".privateKey", "", "is required for %s TLS (or set credentialName)", mode)
+				v.errf("server-tls", f.dot(".privateKey"), "", "is required for %s TLS (or set credentialName)", mode)
 			}
 		}
 	}
 	if t.CaCrl != "" {
 		if t.CredentialName != "" {
-			v.errf("server-tls", f+".caCrl", "", "cannot be used with credentialName; put the CRL in the credential")
+			v.errf("server-tls", f.dot(".caCrl"), "", "cannot be used with credentialName; put the CRL in the credential")
 		}
 		if t.Mode == networking.ServerTLSSettings_SIMPLE {
-			v.errf("server-tls", f+".caCrl", "", "is not supported with SIMPLE TLS (no client certificates)")
+			v.errf("server-tls", f.dot(".caCrl"), "", "is not supported with SIMPLE TLS (no client certificates)")
 		}
 	}
 }

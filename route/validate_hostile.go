@@ -14,16 +14,16 @@ import (
 // path that does not start with "/" or carries a broken percent escape
 // would be forwarded as an invalid request target, which upstream servers
 // answer with 400.
-func (v *validator) uriFields(f string, r *networking.HTTPRoute) {
+func (v *validator) uriFields(f fieldPath, r *networking.HTTPRoute) {
 	if rw := r.GetRewrite(); rw != nil {
-		v.uriPath(f+".rewrite.uri", rw.Uri)
-		v.noControl(f+".rewrite.uriRegexRewrite.rewrite", rw.GetUriRegexRewrite().GetRewrite())
-		v.authorityValue(f+".rewrite.authority", rw.Authority)
+		v.uriPath(f.dot(".rewrite.uri"), rw.Uri)
+		v.noControl(f.dot(".rewrite.uriRegexRewrite.rewrite"), rw.GetUriRegexRewrite().GetRewrite())
+		v.authorityValue(f.dot(".rewrite.authority"), rw.Authority)
 	}
 	if rd := r.GetRedirect(); rd != nil {
-		v.uriPath(f+".redirect.uri", rd.Uri)
-		v.uriPath(f+".redirect.prefixRewrite", rd.PrefixRewrite)
-		v.authorityValue(f+".redirect.authority", rd.Authority)
+		v.uriPath(f.dot(".redirect.uri"), rd.Uri)
+		v.uriPath(f.dot(".redirect.prefixRewrite"), rd.PrefixRewrite)
+		v.authorityValue(f.dot(".redirect.authority"), rd.Authority)
 	}
 }
 
@@ -34,7 +34,7 @@ func hasControl(s string) bool {
 }
 
 // noControl rejects control characters in val.
-func (v *validator) noControl(f, val string) bool {
+func (v *validator) noControl(f fieldPath, val string) bool {
 	if hasControl(val) {
 		v.errf("control-character", f, q(val), "contains a control character (CR, LF, NUL, ...), which must never reach a request line or header")
 		return false
@@ -43,7 +43,7 @@ func (v *validator) noControl(f, val string) bool {
 }
 
 // uriPath checks a path (with optional query) that replaces the request's.
-func (v *validator) uriPath(f, val string) {
+func (v *validator) uriPath(f fieldPath, val string) {
 	if val == "" || !v.noControl(f, val) {
 		return
 	}
@@ -57,7 +57,7 @@ func (v *validator) uriPath(f, val string) {
 }
 
 // authorityValue checks a host[:port] written into Host or Location.
-func (v *validator) authorityValue(f, val string) {
+func (v *validator) authorityValue(f fieldPath, val string) {
 	if val == "" || !v.noControl(f, val) {
 		return
 	}

@@ -20,14 +20,14 @@ var pseudoHeaders = map[string]string{
 }
 
 // httpMatches checks the match conditions of an HTTP route.
-func (v *validator) httpMatches(f string, r *networking.HTTPRoute) {
+func (v *validator) httpMatches(f fieldPath, r *networking.HTTPRoute) {
 	for i, m := range r.Match {
-		mf := idx(f+".match", i)
+		mf := f.at(".match", i)
 		if m == nil {
 			continue // an empty item in YAML ("- ") decodes as an empty match
 		}
 		for _, k := range sortedKeys(m.Headers) {
-			hf := mapKeyPath(mf+".headers", k)
+			hf := mf.key(".headers", k)
 			sm := m.Headers[k]
 			if sm == nil {
 				v.errf("null", hf, "", "must not be null; write {} to match the header's presence")
@@ -36,26 +36,26 @@ func (v *validator) httpMatches(f string, r *networking.HTTPRoute) {
 			v.stringMatch(hf, sm, false)
 		}
 		for _, k := range sortedKeys(m.WithoutHeaders) {
-			hf := mapKeyPath(mf+".withoutHeaders", k)
+			hf := mf.key(".withoutHeaders", k)
 			v.matchHeaderName(hf, k)
 			if sm := m.WithoutHeaders[k]; sm != nil && sm.GetRegex() != "*" {
 				v.stringMatch(hf, sm, false)
 			}
 		}
-		v.stringMatch(mf+".uri", m.Uri, true)
-		v.stringMatch(mf+".scheme", m.Scheme, false)
-		v.stringMatch(mf+".method", m.Method, false)
-		v.stringMatch(mf+".authority", m.Authority, false)
+		v.stringMatch(mf.dot(".uri"), m.Uri, true)
+		v.stringMatch(mf.dot(".scheme"), m.Scheme, false)
+		v.stringMatch(mf.dot(".method"), m.Method, false)
+		v.stringMatch(mf.dot(".authority"), m.Authority, false)
 		for _, k := range sortedKeys(m.QueryParams) {
-			v.stringMatch(mapKeyPath(mf+".queryParams", k), m.QueryParams[k], false)
+			v.stringMatch(mf.key(".queryParams", k), m.QueryParams[k], false)
 		}
 		if m.Port != 0 {
-			v.port(mf+".port", m.Port)
+			v.port(mf.dot(".port"), m.Port)
 		}
-		v.labels(mf+".sourceLabels", m.SourceLabels)
-		v.gatewayNames(mf+".gateways", m.Gateways)
+		v.labels(mf.dot(".sourceLabels"), m.SourceLabels)
+		v.gatewayNames(mf.dot(".gateways"), m.Gateways)
 		if m.SourceNamespace != "" && !host.IsDNS1123Label(m.SourceNamespace) {
-			v.errf("namespace", mf+".sourceNamespace", q(m.SourceNamespace), "is not a valid namespace name")
+			v.errf("namespace", mf.dot(".sourceNamespace"), q(m.SourceNamespace), "is not a valid namespace name")
 		}
 	}
 	v.splitConditions(f, r.Match)
@@ -63,21 +63,21 @@ func (v *validator) httpMatches(f string, r *networking.HTTPRoute) {
 
 // stringMatch checks a StringMatch: a non-empty prefix (except for uri),
 // a non-empty regex that compiles as RE2.
-func (v *validator) stringMatch(f string, sm *networking.StringMatch, isURI bool) {
+func (v *validator) stringMatch(f fieldPath, sm *networking.StringMatch, isURI bool) {
 	switch t := sm.GetMatchType().(type) {
 	case *networking.StringMatch_Prefix:
 		if t.Prefix == "" && !isURI {
-			v.errf("empty-prefix", f+".prefix", "", `must not be empty; to match any value (presence) write {}`)
+			v.errf("empty-prefix", f.dot(".prefix"), "", `must not be empty; to match any value (presence) write {}`)
 		}
 	case *networking.StringMatch_Regex:
-		v.regex("regex", f+".regex", t.Regex)
+		v.regex("regex", f.dot(".regex"), t.Regex)
 	}
 }
 
 // matchHeaderName checks the name of a header match: an RFC 7230 token, a
 // pseudo-header or a JWT claim; and warns about names that do not do what
 // they seem to.
-func (v *validator) matchHeaderName(f, name string) {
+func (v *validator) matchHeaderName(f fieldPath, name string) {
 	switch {
 	case name == "":
 		v.errf("header-name", f, "", "a header name must not be empty")
@@ -115,7 +115,7 @@ func (v *validator) matchHeaderName(f, name string) {
 // splitConditions warns when a route's match list has an item with only a
 // uri and another with only headers: OR semantics where one item (AND) was
 // likely meant.
-func (v *validator) splitConditions(f string, ms []*networking.HTTPMatchRequest) {
+func (v *validator) splitConditions(f fieldPath, ms []*networking.HTTPMatchRequest) {
 	uriOnly, headersOnly := -1, -1
 	for i, m := range ms {
 		if m == nil {
@@ -131,39 +131,40 @@ func (v *validator) splitConditions(f string, ms []*networking.HTTPMatchRequest)
 		}
 	}
 	if uriOnly >= 0 && headersOnly >= 0 {
-		v.warnf("match-or", f+".match", "",
+		v.warnf("match-or", f.dot(".match"), "",
 			"item [%d] has only a uri and item [%d] only headers: separate items are ORed, so any request matching either is routed here; to require both, put uri and headers in one item (drop the \"-\" before headers)",
 			uriOnly, headersOnly)
 	}
 }
 
 // headerOps checks header manipulation names and values.
-func (v *validator) headerOps(f string, h *networking.Headers) {
+func (v *validator) headerOps(f fieldPath, h *networking.Headers) {
 	if h == nil {
 		return
 	}
-	check := func(side, op string, m map[string]string, allowAuthority bool) {
+	check := func(sideOp string, m map[string]string, allowAuthority bool) {
 		for _, k := range sortedKeys(m) {
-			v.headerOpName(mapKeyPath(f+"."+side+"."+op, k), k, allowAuthority)
-			v.headerValue(mapKeyPath(f+"."+side+"."+op, k), m[k])
+			kf := f.key(sideOp, k)
+			v.headerOpName(kf, k, allowAuthority)
+			v.headerValue(kf, m[k])
 		}
 	}
-	check("request", "set", h.GetRequest().GetSet(), true)
-	check("request", "add", h.GetRequest().GetAdd(), true)
-	check("response", "set", h.GetResponse().GetSet(), false)
-	check("response", "add", h.GetResponse().GetAdd(), false)
+	check(".request.set", h.GetRequest().GetSet(), true)
+	check(".request.add", h.GetRequest().GetAdd(), true)
+	check(".response.set", h.GetResponse().GetSet(), false)
+	check(".response.add", h.GetResponse().GetAdd(), false)
 	for i, k := range h.GetRequest().GetRemove() {
-		v.headerOpName(idx(f+".request.remove", i), k, false)
+		v.headerOpName(f.at(".request.remove", i), k, false)
 	}
 	for i, k := range h.GetResponse().GetRemove() {
-		v.headerOpName(idx(f+".response.remove", i), k, false)
+		v.headerOpName(f.at(".response.remove", i), k, false)
 	}
 }
 
 // headerOpName checks a header name to set, add or remove: not empty, not
 // a pseudo-header, not Host (except request set/add, where host and
 // :authority rewrite the authority).
-func (v *validator) headerOpName(f, name string, allowAuthority bool) {
+func (v *validator) headerOpName(f fieldPath, name string, allowAuthority bool) {
 	switch {
 	case name == "":
 		v.errf("header-name", f, "", "a header name must not be empty")
@@ -177,7 +178,7 @@ func (v *validator) headerOpName(f, name string, allowAuthority bool) {
 
 // headerValue checks a header value: no control characters but tab, and
 // "%" only as "%%" or an Envoy "%VARIABLE%".
-func (v *validator) headerValue(f, val string) {
+func (v *validator) headerValue(f fieldPath, val string) {
 	for _, c := range val {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			v.errf("header-value", f, q(val), "contains a control character")
@@ -237,39 +238,39 @@ var corsMethods = map[string]bool{
 }
 
 // cors checks a CorsPolicy.
-func (v *validator) cors(f string, c *networking.CorsPolicy) {
+func (v *validator) cors(f fieldPath, c *networking.CorsPolicy) {
 	if c == nil {
 		return
 	}
 	for i, o := range c.AllowOrigins {
-		of := idx(f+".allowOrigins", i)
+		of := f.at(".allowOrigins", i)
 		if o.GetExact() == "" && o.GetPrefix() == "" && o.GetRegex() == "" {
 			v.errf("cors-origin", of, "", "must set a non-empty exact, prefix or regex")
 			continue
 		}
 		if re := o.GetRegex(); re != "" {
-			v.regex("regex", of+".regex", re)
+			v.regex("regex", of.dot(".regex"), re)
 		}
 	}
 	for i, m := range c.AllowMethods {
 		if !corsMethods[m] {
-			v.errf("cors-method", idx(f+".allowMethods", i), q(m), "is not a supported method (GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS, TRACE or *; upper case)")
+			v.errf("cors-method", f.at(".allowMethods", i), q(m), "is not a supported method (GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS, TRACE or *; upper case)")
 		}
 	}
 	for _, l := range []struct {
 		name  string
 		names []string
-	}{{"allowHeaders", c.AllowHeaders}, {"exposeHeaders", c.ExposeHeaders}} {
+	}{{".allowHeaders", c.AllowHeaders}, {".exposeHeaders", c.ExposeHeaders}} {
 		for i, h := range l.names {
 			if h != "*" && !headerToken.MatchString(h) {
-				v.errf("header-name", idx(f+"."+l.name, i), q(h), "is not a valid header name")
+				v.errf("header-name", f.at(l.name, i), q(h), "is not a valid header name")
 			}
 		}
 	}
 	if c.MaxAge != nil {
-		v.duration(f+".maxAge", c.MaxAge)
+		v.duration(f.dot(".maxAge"), c.MaxAge)
 		if c.MaxAge.Nanos > 0 {
-			v.errf("duration", f+".maxAge", c.MaxAge.AsDuration().String(), "must be whole seconds (Access-Control-Max-Age is in seconds)")
+			v.errf("duration", f.dot(".maxAge"), c.MaxAge.AsDuration().String(), "must be whole seconds (Access-Control-Max-Age is in seconds)")
 		}
 	}
 }
@@ -283,7 +284,7 @@ var grpcStatuses = map[string]bool{
 }
 
 // fault checks an HTTPFaultInjection.
-func (v *validator) fault(f string, ft *networking.HTTPFaultInjection) {
+func (v *validator) fault(f fieldPath, ft *networking.HTTPFaultInjection) {
 	if ft == nil {
 		return
 	}
@@ -291,30 +292,30 @@ func (v *validator) fault(f string, ft *networking.HTTPFaultInjection) {
 		v.errf("fault-empty", f, "", "must have an abort and/or a delay")
 	}
 	if a := ft.Abort; a != nil {
-		v.percentage(f+".abort.percentage", a.Percentage)
+		v.percentage(f.dot(".abort.percentage"), a.Percentage)
 		switch t := a.ErrorType.(type) {
 		case *networking.HTTPFaultInjection_Abort_GrpcStatus:
 			if !grpcStatuses[t.GrpcStatus] {
-				v.errf("fault-grpc-status", f+".abort.grpcStatus", q(t.GrpcStatus), "is not a gRPC status name such as \"UNAVAILABLE\" or \"NOT_FOUND\" (upper case, not a number)")
+				v.errf("fault-grpc-status", f.dot(".abort.grpcStatus"), q(t.GrpcStatus), "is not a gRPC status name such as \"UNAVAILABLE\" or \"NOT_FOUND\" (upper case, not a number)")
 			}
 		case *networking.HTTPFaultInjection_Abort_Http2Error:
-			v.errf("fault-http2-error", f+".abort.http2Error", "", "is not supported by Istio")
+			v.errf("fault-http2-error", f.dot(".abort.http2Error"), "", "is not supported by Istio")
 		case *networking.HTTPFaultInjection_Abort_HttpStatus:
-			v.httpStatus("fault-http-status", f+".abort.httpStatus", int64(t.HttpStatus))
+			v.httpStatus("fault-http-status", f.dot(".abort.httpStatus"), int64(t.HttpStatus))
 		default:
-			v.warnf("fault-abort-type", f+".abort", "", "sets no httpStatus or grpcStatus, so it aborts nothing")
+			v.warnf("fault-abort-type", f.dot(".abort"), "", "sets no httpStatus or grpcStatus, so it aborts nothing")
 		}
 	}
 	if d := ft.Delay; d != nil {
-		v.percentage(f+".delay.percentage", d.Percentage)
+		v.percentage(f.dot(".delay.percentage"), d.Percentage)
 		//lint:ignore SA1019 validation checks the deprecated field's range
-		v.intPercent(f+".delay.percent", d.Percent)
+		v.intPercent(f.dot(".delay.percent"), d.Percent)
 		switch t := d.HttpDelayType.(type) {
 		case *networking.HTTPFaultInjection_Delay_FixedDelay:
-			v.duration(f+".delay.fixedDelay", t.FixedDelay)
+			v.duration(f.dot(".delay.fixedDelay"), t.FixedDelay)
 		case *networking.HTTPFaultInjection_Delay_ExponentialDelay:
-			v.duration(f+".delay.exponentialDelay", t.ExponentialDelay)
-			v.errf("fault-exponential-delay", f+".delay.exponentialDelay", "", "is not supported by Istio; use fixedDelay")
+			v.duration(f.dot(".delay.exponentialDelay"), t.ExponentialDelay)
+			v.errf("fault-exponential-delay", f.dot(".delay.exponentialDelay"), "", "is not supported by Istio; use fixedDelay")
 		}
 	}
 }

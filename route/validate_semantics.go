@@ -15,14 +15,14 @@ func (v *validator) semanticsWarnings(s *networking.VirtualService) {
 		if r == nil {
 			continue
 		}
-		f := idx("spec.http", i)
+		f := fieldAt("spec.http", i)
 		//lint:ignore SA1019 the deprecated percent still sets a delay's chance
 		if d := r.GetFault().GetDelay(); d != nil && d.Percentage == nil && d.Percent == 0 {
-			v.warnf("fault-no-percentage", f+".fault.delay", "",
+			v.warnf("fault-no-percentage", f.dot(".fault.delay"), "",
 				"sets no percentage: it delays 100%% of requests here (the seeds' behaviour) but none in today's Istio (0%%); set percentage.value to be explicit")
 		}
 		if a := r.GetFault().GetAbort(); a != nil && a.Percentage == nil && a.ErrorType != nil {
-			v.warnf("fault-no-percentage", f+".fault.abort", "",
+			v.warnf("fault-no-percentage", f.dot(".fault.abort"), "",
 				"sets no percentage: it aborts 100%% of requests here (the seeds' behaviour) but none in today's Istio (0%%); set percentage.value to be explicit")
 		}
 		if untimed < 0 && r.Timeout == nil && len(r.Route) > 0 && r.Redirect == nil && r.DirectResponse == nil {
@@ -30,7 +30,8 @@ func (v *validator) semanticsWarnings(s *networking.VirtualService) {
 		}
 	}
 	if untimed >= 0 {
-		v.add(SeverityInfo, "timeout-default", idx("spec.http", untimed)+".timeout", "",
+		rf := fieldAt("spec.http", untimed)
+		v.add(SeverityInfo, "timeout-default", rf.dot(".timeout"), "",
 			"is unset (here and on any other forwarding route): requests time out after 15s here (the seeds' default) but never in today's Istio; set timeout to be explicit (streaming gRPC and upgraded connections get no default)")
 	}
 }
@@ -38,7 +39,7 @@ func (v *validator) semanticsWarnings(s *networking.VirtualService) {
 // rewriteSlashes warns when a prefix rewrite joins the rest of the path
 // badly: prefix "/common" rewritten to "/" turns /common/x into //x, and
 // prefix "/foo/" rewritten to "/bar" turns /foo/x into /barx.
-func (v *validator) rewriteSlashes(f string, r *networking.HTTPRoute) {
+func (v *validator) rewriteSlashes(f fieldPath, r *networking.HTTPRoute) {
 	rw := r.GetRewrite().GetUri()
 	if rw == "" {
 		return
@@ -59,7 +60,7 @@ func (v *validator) rewriteSlashes(f string, r *networking.HTTPRoute) {
 		if prefix == "" {
 			prefix = "/"
 		}
-		mf := f + ".rewrite.uri"
+		mf := f.dot(".rewrite.uri")
 		switch {
 		case !strings.HasSuffix(prefix, "/") && strings.HasSuffix(rw, "/"):
 			v.warnf("rewrite-double-slash", mf, q(rw),

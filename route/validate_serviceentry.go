@@ -28,23 +28,23 @@ func (v *validator) serviceEntry(se *ServiceEntry) {
 	v.metaName(&se.Meta, KindServiceEntry)
 	s := se.Spec
 	if s == nil {
-		v.errf("spec-required", "spec", "", "is required")
+		v.errf("spec-required", field("spec"), "", "is required")
 		return
 	}
 	if ws := s.WorkloadSelector; ws != nil {
-		v.selector("spec.workloadSelector.labels", ws.Labels)
+		v.selector(field("spec.workloadSelector.labels"), ws.Labels)
 		if len(ws.Labels) == 0 {
-			v.warnf("selector", "spec.workloadSelector", "", "has no labels, so it selects every workload in the namespace")
+			v.warnf("selector", field("spec.workloadSelector"), "", "has no labels, so it selects every workload in the namespace")
 		}
 		if s.Endpoints != nil {
-			v.errf("se-selector-endpoints", "spec.workloadSelector", "", "cannot be set together with endpoints")
+			v.errf("se-selector-endpoints", field("spec.workloadSelector"), "", "cannot be set together with endpoints")
 		}
 	}
 	if len(s.Hosts) == 0 {
-		v.errf("host-required", "spec.hosts", "", "needs at least one host")
+		v.errf("host-required", field("spec.hosts"), "", "needs at least one host")
 	}
 	for i, h := range s.Hosts {
-		f := idx("spec.hosts", i)
+		f := fieldAt("spec.hosts", i)
 		if h == "*" {
 			v.errf("host", f, q(h), `is not allowed on a ServiceEntry; name the hosts (e.g. "*.example.com")`)
 			continue
@@ -57,49 +57,49 @@ func (v *validator) serviceEntry(se *ServiceEntry) {
 	for i, a := range s.Addresses {
 		cidr = cidr || strings.Contains(a, "/")
 		if !host.IsIPOrCIDR(a) {
-			v.errf("address", idx("spec.addresses", i), q(a), "is not an IP address or CIDR block")
+			v.errf("address", fieldAt("spec.addresses", i), q(a), "is not an IP address or CIDR block")
 		}
 	}
 	if cidr && s.Resolution != networking.ServiceEntry_NONE && s.Resolution != networking.ServiceEntry_STATIC {
-		v.errf("address", "spec.addresses", "", "CIDR blocks are allowed only with resolution NONE or STATIC")
+		v.errf("address", field("spec.addresses"), "", "CIDR blocks are allowed only with resolution NONE or STATIC")
 	}
 	portNames := map[string]bool{}
 	portNumbers := map[uint32]bool{}
 	for i, p := range s.Ports {
-		f := idx("spec.ports", i)
+		f := fieldAt("spec.ports", i)
 		if p == nil {
 			v.errf("null", f, "", "must not be null")
 			continue
 		}
 		if portNames[p.Name] {
-			v.errf("port-duplicate", f+".name", q(p.Name), "is already the name of an earlier port")
+			v.errf("port-duplicate", f.dot(".name"), q(p.Name), "is already the name of an earlier port")
 		}
 		if portNumbers[p.Number] {
-			v.errf("port-duplicate", f+".number", num(p.Number), "is already the number of an earlier port")
+			v.errf("port-duplicate", f.dot(".number"), num(p.Number), "is already the number of an earlier port")
 		}
 		portNames[p.Name], portNumbers[p.Number] = true, true
 		if p.TargetPort != 0 {
-			v.port(f+".targetPort", p.TargetPort)
+			v.port(f.dot(".targetPort"), p.TargetPort)
 		}
 		if !host.IsDNS1123Label(p.Name) {
-			v.errf("port-name", f+".name", q(p.Name), "is not a valid port name: a DNS-1123 label")
+			v.errf("port-name", f.dot(".name"), q(p.Name), "is not a valid port name: a DNS-1123 label")
 		}
 		if p.Protocol != "" && !knownProtocols[protocolOf(p.Protocol)] {
-			v.errf("protocol", f+".protocol", q(p.Protocol), "is not a protocol Istio knows (HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP, MONGO, REDIS, MYSQL, UDP)")
+			v.errf("protocol", f.dot(".protocol"), q(p.Protocol), "is not a protocol Istio knows (HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP, MONGO, REDIS, MYSQL, UDP)")
 		}
-		v.port(f+".number", p.Number)
+		v.port(f.dot(".number"), p.Number)
 	}
 	switch s.Resolution {
 	case networking.ServiceEntry_NONE:
 		if len(s.Endpoints) > 0 {
-			v.errf("se-resolution", "spec.endpoints", "", "must be empty with resolution NONE (traffic goes to the address the client dialled)")
+			v.errf("se-resolution", field("spec.endpoints"), "", "must be empty with resolution NONE (traffic goes to the address the client dialled)")
 		}
 		if s.WorkloadSelector != nil {
-			v.warnf("se-resolution", "spec.workloadSelector", "", "should not be set with resolution NONE")
+			v.warnf("se-resolution", field("spec.workloadSelector"), "", "should not be set with resolution NONE")
 		}
 	case networking.ServiceEntry_STATIC:
 		for i, ep := range s.Endpoints {
-			f := idx("spec.endpoints", i)
+			f := fieldAt("spec.endpoints", i)
 			if ep == nil {
 				v.errf("null", f, "", "must not be null")
 				continue
@@ -110,30 +110,30 @@ func (v *validator) serviceEntry(se *ServiceEntry) {
 		if len(s.Endpoints) == 0 {
 			for i, h := range s.Hosts {
 				if err := host.ValidateFQDN(h); err != nil {
-					v.errf("se-resolution", idx("spec.hosts", i), q(h), "must be a plain DNS name when resolution is %s and no endpoints are given (%v)", s.Resolution, err)
+					v.errf("se-resolution", fieldAt("spec.hosts", i), q(h), "must be a plain DNS name when resolution is %s and no endpoints are given (%v)", s.Resolution, err)
 					break
 				}
 			}
 		}
 		if s.Resolution == networking.ServiceEntry_DNS_ROUND_ROBIN && len(s.Endpoints) > 1 {
-			v.errf("se-resolution", "spec.endpoints", "", "may hold at most 1 endpoint with resolution DNS_ROUND_ROBIN")
+			v.errf("se-resolution", field("spec.endpoints"), "", "may hold at most 1 endpoint with resolution DNS_ROUND_ROBIN")
 		}
 		for i, ep := range s.Endpoints {
-			f := idx("spec.endpoints", i)
+			f := fieldAt("spec.endpoints", i)
 			if ep == nil {
 				v.errf("null", f, "", "must not be null")
 				continue
 			}
 			if !host.IsIP(ep.Address) && host.ValidateFQDN(ep.Address) != nil {
-				v.errf("endpoint-address", f+".address", q(ep.Address), "is not an IP address or a DNS name")
+				v.errf("endpoint-address", f.dot(".address"), q(ep.Address), "is not an IP address or a DNS name")
 			}
-			v.labels(f+".labels", ep.Labels)
+			v.labels(f.dot(".labels"), ep.Labels)
 			v.endpointPorts(f, ep, portNames)
 		}
 		if len(s.Addresses) > 0 && len(s.Hosts) > 1 {
 			for _, p := range s.Ports {
 				if p != nil && isTCPProtocol(p.Protocol) {
-					v.warnf("se-tcp-hosts", "spec.hosts", "", "several hosts with addresses and a TCP port cannot be told apart")
+					v.warnf("se-tcp-hosts", field("spec.hosts"), "", "several hosts with addresses and a TCP port cannot be told apart")
 					break
 				}
 			}
@@ -141,34 +141,35 @@ func (v *validator) serviceEntry(se *ServiceEntry) {
 	case networking.ServiceEntry_DYNAMIC_DNS:
 		for i, h := range s.Hosts {
 			if !host.IsWildcard(h) {
-				v.errf("se-resolution", idx("spec.hosts", i), q(h), "must be a wildcard with resolution DYNAMIC_DNS")
+				v.errf("se-resolution", fieldAt("spec.hosts", i), q(h), "must be a wildcard with resolution DYNAMIC_DNS")
 			}
 		}
 		if len(s.Addresses) > 0 {
-			v.errf("se-resolution", "spec.addresses", "", "must be empty with resolution DYNAMIC_DNS")
+			v.errf("se-resolution", field("spec.addresses"), "", "must be empty with resolution DYNAMIC_DNS")
 		}
 		if len(s.Endpoints) > 0 {
-			v.errf("se-resolution", "spec.endpoints", "", "must be empty with resolution DYNAMIC_DNS")
+			v.errf("se-resolution", field("spec.endpoints"), "", "must be empty with resolution DYNAMIC_DNS")
 		}
 		for i, p := range s.Ports {
 			switch protocolOf(p.GetProtocol()) {
 			case "HTTP", "TLS", "GRPC", "HTTP2":
 			default:
-				v.errf("se-resolution", idx("spec.ports", i)+".protocol", q(p.GetProtocol()), "is not supported with resolution DYNAMIC_DNS (HTTP, TLS, GRPC, HTTP2 are)")
+				pf := fieldAt("spec.ports", i)
+				v.errf("se-resolution", pf.dot(".protocol"), q(p.GetProtocol()), "is not supported with resolution DYNAMIC_DNS (HTTP, TLS, GRPC, HTTP2 are)")
 			}
 		}
 	default:
-		v.errf("se-resolution", "spec.resolution", num(int32(s.Resolution)), "is not a supported resolution")
+		v.errf("se-resolution", field("spec.resolution"), num(int32(s.Resolution)), "is not a supported resolution")
 	}
 	if s.Resolution != networking.ServiceEntry_NONE && len(s.Hosts) > 1 {
 		for i, p := range s.Ports {
 			if p != nil && !httpProtocols[protocolOf(p.Protocol)] && !tlsProtocols[protocolOf(p.Protocol)] {
-				v.errf("se-tcp-hosts", idx("spec.ports", i), "", "is not an HTTP or TLS port, so with several hosts and resolution %s the hosts cannot be told apart", s.Resolution)
+				v.errf("se-tcp-hosts", fieldAt("spec.ports", i), "", "is not an HTTP or TLS port, so with several hosts and resolution %s the hosts cannot be told apart", s.Resolution)
 				break
 			}
 		}
 	}
-	v.exportTo("spec.exportTo", se.Namespace, s.ExportTo, true, false)
+	v.exportTo(field("spec.exportTo"), se.Namespace, s.ExportTo, true, false)
 }
 
 func isTCPProtocol(p string) bool {
@@ -180,9 +181,9 @@ func isTCPProtocol(p string) bool {
 }
 
 // endpointPorts checks an endpoint's named ports exist on the entry.
-func (v *validator) endpointPorts(f string, ep *networking.WorkloadEntry, servicePorts map[string]bool) {
+func (v *validator) endpointPorts(f fieldPath, ep *networking.WorkloadEntry, servicePorts map[string]bool) {
 	for _, name := range sortedKeys(ep.Ports) {
-		pf := mapKeyPath(f+".ports", name)
+		pf := f.key(".ports", name)
 		if servicePorts != nil && !servicePorts[name] {
 			v.errf("endpoint-port", pf, "", "names no port of the ServiceEntry")
 		}
@@ -195,31 +196,31 @@ func (v *validator) endpointPorts(f string, ep *networking.WorkloadEntry, servic
 
 // workloadEntry checks a WorkloadEntry (an object, or a ServiceEntry
 // endpoint when servicePorts is not nil).
-func (v *validator) workloadEntry(f string, we *networking.WorkloadEntry, servicePorts map[string]bool, allowFQDN bool) {
+func (v *validator) workloadEntry(f fieldPath, we *networking.WorkloadEntry, servicePorts map[string]bool, allowFQDN bool) {
 	addr := we.Address
 	switch {
 	case addr == "" && we.Network == "":
-		v.errf("endpoint-address", f+".address", "", "is required")
+		v.errf("endpoint-address", f.dot(".address"), "", "is required")
 	case addr == "":
-		v.warnf("endpoint-address", f+".address", "", "is unset; reachable only through network %q's gateway", we.Network)
+		v.warnf("endpoint-address", f.dot(".address"), "", "is unset; reachable only through network %q's gateway", we.Network)
 	case strings.HasPrefix(addr, "unix://"):
 		p := strings.TrimPrefix(addr, "unix://")
 		if p == "" || !strings.HasPrefix(p, "@") && (!path.IsAbs(p) || strings.HasSuffix(p, "/")) {
-			v.errf("endpoint-address", f+".address", q(addr), "is not an absolute unix socket path")
+			v.errf("endpoint-address", f.dot(".address"), q(addr), "is not an absolute unix socket path")
 		}
 		if len(we.Ports) > 0 {
-			v.errf("endpoint-address", f+".ports", "", "must be empty for a unix socket endpoint")
+			v.errf("endpoint-address", f.dot(".ports"), "", "must be empty for a unix socket endpoint")
 		}
 		if servicePorts != nil && len(servicePorts) != 1 {
-			v.errf("endpoint-address", f+".address", q(addr), "a unix socket endpoint needs a ServiceEntry with exactly one port")
+			v.errf("endpoint-address", f.dot(".address"), q(addr), "a unix socket endpoint needs a ServiceEntry with exactly one port")
 		}
 	case !host.IsIP(addr) && !allowFQDN:
-		v.errf("endpoint-address", f+".address", q(addr), "is not an IP address (resolution STATIC needs IPs)")
+		v.errf("endpoint-address", f.dot(".address"), q(addr), "is not an IP address (resolution STATIC needs IPs)")
 	case !host.IsIP(addr) && host.ValidateFQDN(addr) != nil:
-		v.errf("endpoint-address", f+".address", q(addr), "is not an IP address or a DNS name")
+		v.errf("endpoint-address", f.dot(".address"), q(addr), "is not an IP address or a DNS name")
 	}
 	v.endpointPorts(f, we, servicePorts)
-	v.labels(f+".labels", we.Labels)
+	v.labels(f.dot(".labels"), we.Labels)
 }
 
 // workloadEntryObject checks a WorkloadEntry object.
@@ -227,8 +228,8 @@ func (v *validator) workloadEntryObject(we *WorkloadEntry) {
 	v.object(&we.Meta, KindWorkloadEntry)
 	v.metaName(&we.Meta, KindWorkloadEntry)
 	if we.Spec == nil {
-		v.errf("spec-required", "spec", "", "is required")
+		v.errf("spec-required", field("spec"), "", "is required")
 		return
 	}
-	v.workloadEntry("spec", we.Spec, nil, true)
+	v.workloadEntry(field("spec"), we.Spec, nil, true)
 }

@@ -28,7 +28,7 @@ func (v *validator) unreachableHTTP(routes []*networking.HTTPRoute) {
 	if clauses := countHTTPClauses(routes); clauses > maxUnreachableClauses {
 		// Comparing every clause with every earlier one is quadratic: on
 		// 100,000 rules it would stall validation for minutes.
-		v.add(SeverityInfo, "unreachable-skipped", "spec.http", num(clauses),
+		v.add(SeverityInfo, "unreachable-skipped", field("spec.http"), num(clauses),
 			fmt.Sprintf("has %d match clauses, more than %d, so rules hidden by earlier rules are not looked for", clauses, maxUnreachableClauses))
 		return
 	}
@@ -37,7 +37,7 @@ func (v *validator) unreachableHTTP(routes []*networking.HTTPRoute) {
 		if r == nil {
 			continue
 		}
-		f := idx("spec.http", i)
+		f := fieldAt("spec.http", i)
 		matches := r.Match
 		if len(matches) == 0 {
 			matches = []*networking.HTTPMatchRequest{nil}
@@ -59,7 +59,7 @@ func (v *validator) unreachableHTTP(routes []*networking.HTTPRoute) {
 				}
 				dead = append(dead, fmt.Sprintf("%s (e.g. %s)", what, witness(m)))
 				if len(r.Match) > 1 {
-					v.warnf("ineffective-match", idx(f+".match", j), "", "never applies: %s", dead[len(dead)-1])
+					v.warnf("ineffective-match", f.at(".match", j), "", "never applies: %s", dead[len(dead)-1])
 				}
 				covered = true
 				break
@@ -264,7 +264,7 @@ func (v *validator) unreachableL4(s *networking.VirtualService) {
 		if r == nil {
 			continue
 		}
-		f := idx("spec.tcp", i)
+		f := fieldAt("spec.tcp", i)
 		if catchAll >= 0 {
 			v.warnf("unreachable-rule", f, "", "is never used: rule #%d above matches every connection", catchAll)
 			continue
@@ -279,7 +279,7 @@ func (v *validator) unreachableL4(s *networking.VirtualService) {
 			if k, ok := seen[key]; ok {
 				dups++
 				if len(r.Match) > 1 {
-					v.warnf("ineffective-match", idx(f+".match", j), "", "never applies: rule #%d has the same match", k)
+					v.warnf("ineffective-match", f.at(".match", j), "", "never applies: rule #%d has the same match", k)
 				}
 				continue
 			}
@@ -300,14 +300,15 @@ func (v *validator) unreachableL4(s *networking.VirtualService) {
 			if k, ok := seen[key]; ok {
 				dups++
 				if len(r.Match) > 1 {
-					v.warnf("ineffective-match", idx(idx("spec.tls", i)+".match", j), "", "never applies: rule #%d has the same match", k)
+					rf := fieldAt("spec.tls", i)
+					v.warnf("ineffective-match", rf.at(".match", j), "", "never applies: rule #%d has the same match", k)
 				}
 				continue
 			}
 			seen[key] = i
 		}
 		if len(r.Match) > 0 && dups == len(r.Match) {
-			v.warnf("unreachable-rule", idx("spec.tls", i), "", "is never used: earlier rules have the same matches")
+			v.warnf("unreachable-rule", fieldAt("spec.tls", i), "", "is never used: earlier rules have the same matches")
 		}
 	}
 }

@@ -19,39 +19,40 @@ func (v *validator) virtualService(vs *VirtualService) {
 	v.metaName(&vs.Meta, KindVirtualService)
 	s := vs.Spec
 	if s == nil {
-		v.errf("spec-required", "spec", "", "is required")
+		v.errf("spec-required", field("spec"), "", "is required")
 		return
 	}
 	delegate := len(s.Hosts) == 0
 	if delegate {
 		if len(s.Gateways) > 0 {
-			v.errf("delegate-gateways", "spec.gateways", "", "must be empty: a VirtualService without hosts is a delegate, and delegates take the root's gateways")
+			v.errf("delegate-gateways", field("spec.gateways"), "", "must be empty: a VirtualService without hosts is a delegate, and delegates take the root's gateways")
 		}
 		if len(s.Tls) > 0 {
-			v.errf("delegate-l4", "spec.tls", "", "must be empty: a VirtualService without hosts is a delegate, and only HTTP routes can be delegated")
+			v.errf("delegate-l4", field("spec.tls"), "", "must be empty: a VirtualService without hosts is a delegate, and only HTTP routes can be delegated")
 		}
 		if len(s.Tcp) > 0 {
-			v.errf("delegate-l4", "spec.tcp", "", "must be empty: a VirtualService without hosts is a delegate, and only HTTP routes can be delegated")
+			v.errf("delegate-l4", field("spec.tcp"), "", "must be empty: a VirtualService without hosts is a delegate, and only HTTP routes can be delegated")
 		}
 	}
 	appliesToMesh, appliesToGateway := true, false
 	if len(s.Gateways) > 0 {
-		v.gatewayNames("spec.gateways", s.Gateways)
+		v.gatewayNames(field("spec.gateways"), s.Gateways)
 		appliesToGateway = !slices.Contains(s.Gateways, meshGateway)
 		appliesToMesh = !appliesToGateway
 	}
 	if !appliesToGateway {
 		for i, r := range s.Http {
 			for j, m := range r.GetMatch() {
-				mf := idx(idx("spec.http", i)+".match", j)
+				rf := fieldAt("spec.http", i)
+				mf := rf.at(".match", j)
 				for _, k := range sortedKeys(m.GetHeaders()) {
 					if isJWTClaim(k) {
-						v.errf("jwt-claim-mesh", mapKeyPath(mf+".headers", k), "", "matches a JWT claim, which only gateways support; this VirtualService applies to the mesh")
+						v.errf("jwt-claim-mesh", mf.key(".headers", k), "", "matches a JWT claim, which only gateways support; this VirtualService applies to the mesh")
 					}
 				}
 				for _, k := range sortedKeys(m.GetWithoutHeaders()) {
 					if isJWTClaim(k) {
-						v.errf("jwt-claim-mesh", mapKeyPath(mf+".withoutHeaders", k), "", "matches a JWT claim, which only gateways support; this VirtualService applies to the mesh")
+						v.errf("jwt-claim-mesh", mf.key(".withoutHeaders", k), "", "matches a JWT claim, which only gateways support; this VirtualService applies to the mesh")
 					}
 				}
 			}
@@ -60,7 +61,7 @@ func (v *validator) virtualService(vs *VirtualService) {
 	allValid := true
 	sni := hasSNIHosts(s)
 	for i, h := range s.Hosts {
-		f := idx("spec.hosts", i)
+		f := fieldAt("spec.hosts", i)
 		if appliesToGateway && sni && strings.HasPrefix(h, "outbound_") {
 			continue // auto-generated outbound_.<port>_._.<host> SNI names
 		}
@@ -75,16 +76,16 @@ func (v *validator) virtualService(vs *VirtualService) {
 		for i := range s.Hosts {
 			for j := i + 1; j < len(s.Hosts); j++ {
 				if host.Matches(s.Hosts[i], s.Hosts[j]) {
-					v.errf("host-duplicate", idx("spec.hosts", j), q(s.Hosts[j]), "overlaps %q (spec.hosts[%d]); each host may appear once", s.Hosts[i], i)
+					v.errf("host-duplicate", fieldAt("spec.hosts", j), q(s.Hosts[j]), "overlaps %q (spec.hosts[%d]); each host may appear once", s.Hosts[i], i)
 				}
 			}
 		}
 	}
 	if len(s.Http) == 0 && len(s.Tcp) == 0 && len(s.Tls) == 0 {
-		v.errf("no-routes", "spec", "", "needs at least one of http, tcp or tls routes")
+		v.errf("no-routes", field("spec"), "", "needs at least one of http, tcp or tls routes")
 	}
 	for i, r := range s.Http {
-		f := idx("spec.http", i)
+		f := fieldAt("spec.http", i)
 		if r == nil {
 			v.errf("null", f, "", "must not be null")
 			continue
@@ -92,12 +93,12 @@ func (v *validator) virtualService(vs *VirtualService) {
 		v.httpRoute(f, r, delegate)
 	}
 	for i, r := range s.Tls {
-		v.tlsRoute(idx("spec.tls", i), r, s, appliesToGateway)
+		v.tlsRoute(fieldAt("spec.tls", i), r, s, appliesToGateway)
 	}
 	for i, r := range s.Tcp {
-		v.tcpRoute(idx("spec.tcp", i), r)
+		v.tcpRoute(fieldAt("spec.tcp", i), r)
 	}
-	v.exportTo("spec.exportTo", vs.Namespace, s.ExportTo, false, false)
+	v.exportTo(field("spec.exportTo"), vs.Namespace, s.ExportTo, false, false)
 	v.unreachableHTTP(s.Http)
 	v.unreachableL4(s)
 	v.semanticsWarnings(s)
@@ -123,71 +124,71 @@ func isJWTClaim(k string) bool {
 }
 
 // httpRoute applies the HTTPRoute rules.
-func (v *validator) httpRoute(f string, r *networking.HTTPRoute, inDelegate bool) {
+func (v *validator) httpRoute(f fieldPath, r *networking.HTTPRoute, inDelegate bool) {
 	root := r.Delegate != nil && !inDelegate
 	switch {
 	case root:
 		if r.Redirect != nil {
-			v.errf("root-route-action", f+".redirect", "", "must not be set on a route that delegates")
+			v.errf("root-route-action", f.dot(".redirect"), "", "must not be set on a route that delegates")
 		}
 		if r.Route != nil {
-			v.errf("root-route-action", f+".route", "", "must not be set on a route that delegates")
+			v.errf("root-route-action", f.dot(".route"), "", "must not be set on a route that delegates")
 		}
 	default:
 		if inDelegate && r.Delegate != nil {
-			v.errf("delegate-nested", f+".delegate", "", "is not allowed in a delegate VirtualService: only one level of delegation")
+			v.errf("delegate-nested", f.dot(".delegate"), "", "is not allowed in a delegate VirtualService: only one level of delegation")
 		}
 		v.routeActions(f, r)
 	}
 	v.httpMatches(f, r)
-	v.headerOps(f+".headers", r.Headers)
-	v.cors(f+".corsPolicy", r.CorsPolicy)
-	v.fault(f+".fault", r.Fault)
+	v.headerOps(f.dot(".headers"), r.Headers)
+	v.cors(f.dot(".corsPolicy"), r.CorsPolicy)
+	v.fault(f.dot(".fault"), r.Fault)
 	//lint:ignore SA1019 validation checks and warns about the deprecated field
 	if mp := r.MirrorPercent; mp != nil {
 		if mp.GetValue() > 100 {
-			v.errf("percentage", f+".mirrorPercent", num(mp.GetValue()), "is out of range [0, 100]")
+			v.errf("percentage", f.dot(".mirrorPercent"), num(mp.GetValue()), "is out of range [0, 100]")
 		}
-		v.warnf("deprecated-field", f+".mirrorPercent", "", `is deprecated; use "mirrorPercentage: {value: N}"`)
+		v.warnf("deprecated-field", f.dot(".mirrorPercent"), "", `is deprecated; use "mirrorPercentage: {value: N}"`)
 	}
 	if p := r.MirrorPercentage; p != nil && (p.Value < 0 || p.Value > 100) {
-		v.errf("percentage", f+".mirrorPercentage.value", float(p.Value), "is out of range [0, 100]")
+		v.errf("percentage", f.dot(".mirrorPercentage.value"), float(p.Value), "is out of range [0, 100]")
 	}
 	if r.Mirror != nil {
-		v.destination(f+".mirror", r.Mirror)
+		v.destination(f.dot(".mirror"), r.Mirror)
 	}
 	if r.Mirror != nil && len(r.Mirrors) > 0 {
-		v.errf("mirror-conflict", f+".mirrors", "", "cannot be set together with mirror; move the mirror into mirrors")
+		v.errf("mirror-conflict", f.dot(".mirrors"), "", "cannot be set together with mirror; move the mirror into mirrors")
 	}
 	for i, m := range r.Mirrors {
-		mf := idx(f+".mirrors", i)
+		mf := f.at(".mirrors", i)
 		switch {
 		case m == nil:
 			v.errf("null", mf, "", "must not be null")
 		case m.Destination == nil:
-			v.errf("destination-required", mf+".destination", "", "is required")
+			v.errf("destination-required", mf.dot(".destination"), "", "is required")
 		default:
-			v.destination(mf+".destination", m.Destination)
+			v.destination(mf.dot(".destination"), m.Destination)
 			if p := m.Percentage; p != nil && (p.Value < 0 || p.Value > 100) {
-				v.errf("percentage", mf+".percentage.value", float(p.Value), "is out of range [0, 100]")
+				v.errf("percentage", mf.dot(".percentage.value"), float(p.Value), "is out of range [0, 100]")
 			}
 		}
 	}
-	v.redirect(f+".redirect", r.Redirect, r.Match)
-	v.directResponse(f+".directResponse", r.DirectResponse)
-	v.retries(f+".retries", r.Retries)
-	v.rewrite(f+".rewrite", r.Rewrite)
+	v.redirect(f.dot(".redirect"), r.Redirect, r.Match)
+	v.directResponse(f.dot(".directResponse"), r.DirectResponse)
+	v.retries(f.dot(".retries"), r.Retries)
+	v.rewrite(f.dot(".rewrite"), r.Rewrite)
 	v.authorityOnce(f, r.Rewrite, r.Headers)
-	v.httpDestinations(f+".route", r.Route)
+	v.httpDestinations(f.dot(".route"), r.Route)
 	if r.Timeout != nil {
-		v.duration(f+".timeout", r.Timeout)
+		v.duration(f.dot(".timeout"), r.Timeout)
 	}
 	v.rewriteSlashes(f, r)
 	v.uriFields(f, r)
 }
 
 // routeActions checks that a route has exactly one action.
-func (v *validator) routeActions(f string, r *networking.HTTPRoute) {
+func (v *validator) routeActions(f fieldPath, r *networking.HTTPRoute) {
 	conflict := func(a, b string) {
 		v.errf("route-action-conflict", f, "", "cannot set both %s and %s: a route forwards, redirects or responds directly", a, b)
 	}
@@ -221,45 +222,45 @@ func (v *validator) routeActions(f string, r *networking.HTTPRoute) {
 }
 
 // destination checks a Destination (route, mirror).
-func (v *validator) destination(f string, d *networking.Destination) {
+func (v *validator) destination(f fieldPath, d *networking.Destination) {
 	if d == nil {
 		return
 	}
 	if d.Host == "*" {
-		v.errf("destination-host", f+".host", q(d.Host), `is not allowed: a destination names one host`)
+		v.errf("destination-host", f.dot(".host"), q(d.Host), `is not allowed: a destination names one host`)
 	} else {
-		v.hostName("destination-host", f+".host", d.Host, false)
+		v.hostName("destination-host", f.dot(".host"), d.Host, false)
 	}
 	if d.Subset != "" && !host.IsDNS1123Label(d.Subset) {
-		v.errf("subset-name", f+".subset", q(d.Subset), "is not a valid subset name: a DNS-1123 label")
+		v.errf("subset-name", f.dot(".subset"), q(d.Subset), "is not a valid subset name: a DNS-1123 label")
 	}
 	if d.Port != nil {
-		v.port(f+".port.number", d.Port.Number)
+		v.port(f.dot(".port.number"), d.Port.Number)
 	}
 }
 
 // httpDestinations checks weighted HTTP destinations.
-func (v *validator) httpDestinations(f string, ds []*networking.HTTPRouteDestination) {
+func (v *validator) httpDestinations(f fieldPath, ds []*networking.HTTPRouteDestination) {
 	var total int64
 	for i, d := range ds {
-		df := idx(f, i)
+		df := f.at("", i)
 		if d == nil {
 			v.errf("null", df, "", "must not be null")
 			continue
 		}
 		if d.Destination == nil {
-			v.errf("destination-required", df+".destination", "", "is required")
+			v.errf("destination-required", df.dot(".destination"), "", "is required")
 		}
-		v.headerOps(df+".headers", d.Headers)
-		v.destination(df+".destination", d.Destination)
-		v.weight(df+".weight", d.Weight)
+		v.headerOps(df.dot(".headers"), d.Headers)
+		v.destination(df.dot(".destination"), d.Destination)
+		v.weight(df.dot(".weight"), d.Weight)
 		total += int64(d.Weight)
 	}
 	v.weightTotal(f, len(ds), total)
 }
 
 // weight checks one destination weight.
-func (v *validator) weight(f string, w int32) {
+func (v *validator) weight(f fieldPath, w int32) {
 	if w < 0 {
 		v.errf("weight-range", f, num(w), "is out of range: a weight must be 0 or more (weights are relative)")
 	}
@@ -269,7 +270,7 @@ func (v *validator) weight(f string, w int32) {
 // destination with a total of 0 is rejected; a total other than 100 is
 // allowed (weights are relative since Istio 1.15) but warned, as the seeds
 // require 100.
-func (v *validator) weightTotal(f string, n int, total int64) {
+func (v *validator) weightTotal(f fieldPath, n int, total int64) {
 	switch {
 	case n > 1 && total == 0:
 		v.errf("weight-total-zero", f, "", "has %d destinations whose weights add up to 0: no destination can be picked", n)
@@ -279,7 +280,7 @@ func (v *validator) weightTotal(f string, n int, total int64) {
 }
 
 // redirect checks an HTTPRedirect.
-func (v *validator) redirect(f string, r *networking.HTTPRedirect, matches []*networking.HTTPMatchRequest) {
+func (v *validator) redirect(f fieldPath, r *networking.HTTPRedirect, matches []*networking.HTTPMatchRequest) {
 	if r == nil {
 		return
 	}
@@ -289,7 +290,7 @@ func (v *validator) redirect(f string, r *networking.HTTPRedirect, matches []*ne
 	if r.PrefixRewrite != "" {
 		for i, m := range matches {
 			if _, isPrefix := m.GetUri().GetMatchType().(*networking.StringMatch_Prefix); m.GetUri() != nil && !isPrefix {
-				v.errf("redirect", f+".prefixRewrite", "", "needs every uri match of the route to be a prefix match, but match[%d].uri is not", i)
+				v.errf("redirect", f.dot(".prefixRewrite"), "", "needs every uri match of the route to be a prefix match, but match[%d].uri is not", i)
 			}
 		}
 	}
@@ -297,20 +298,20 @@ func (v *validator) redirect(f string, r *networking.HTTPRedirect, matches []*ne
 		v.errf("redirect", f, "", "must set at least one of uri, prefixRewrite, authority, scheme or port")
 	}
 	if r.RedirectCode != 0 && (r.RedirectCode < 300 || r.RedirectCode > 399) {
-		v.errf("redirect-code", f+".redirectCode", num(r.RedirectCode), "is not a redirect status: it must be 3xx")
+		v.errf("redirect-code", f.dot(".redirectCode"), num(r.RedirectCode), "is not a redirect status: it must be 3xx")
 	} else if r.RedirectCode != 0 && !slices.Contains([]uint32{301, 302, 303, 307, 308}, r.RedirectCode) {
-		v.warnf("redirect-code", f+".redirectCode", num(r.RedirectCode), "is not supported by Envoy (301, 302, 303, 307, 308 are); Istio emits a broken route")
+		v.warnf("redirect-code", f.dot(".redirectCode"), num(r.RedirectCode), "is not supported by Envoy (301, 302, 303, 307, 308 are); Istio emits a broken route")
 	}
 	if r.Scheme != "" && r.Scheme != "http" && r.Scheme != "https" {
-		v.errf("redirect-scheme", f+".scheme", q(r.Scheme), `must be "http" or "https"`)
+		v.errf("redirect-scheme", f.dot(".scheme"), q(r.Scheme), `must be "http" or "https"`)
 	}
 	if p := r.GetPort(); p > 0 {
-		v.port(f+".port", p)
+		v.port(f.dot(".port"), p)
 	}
 }
 
 // directResponse checks an HTTPDirectResponse.
-func (v *validator) directResponse(f string, d *networking.HTTPDirectResponse) {
+func (v *validator) directResponse(f fieldPath, d *networking.HTTPDirectResponse) {
 	if d == nil {
 		return
 	}
@@ -318,23 +319,23 @@ func (v *validator) directResponse(f string, d *networking.HTTPDirectResponse) {
 		size := len(b.GetString_()) + len(b.GetBytes())
 		switch {
 		case size > 1<<20:
-			v.errf("direct-response-body", f+".body", "", "is %d bytes; Istio accepts at most 1 MiB", size)
+			v.errf("direct-response-body", f.dot(".body"), "", "is %d bytes; Istio accepts at most 1 MiB", size)
 		case size > 100<<10:
-			v.warnf("direct-response-body", f+".body", "", "is %d bytes; large bodies burden the control plane (warned above 100 KiB)", size)
+			v.warnf("direct-response-body", f.dot(".body"), "", "is %d bytes; large bodies burden the control plane (warned above 100 KiB)", size)
 		}
 	}
-	v.httpStatus("direct-response-status", f+".status", int64(d.Status))
+	v.httpStatus("direct-response-status", f.dot(".status"), int64(d.Status))
 }
 
 // httpStatus checks a status code is within 200..600.
-func (v *validator) httpStatus(code, f string, s int64) {
+func (v *validator) httpStatus(code string, f fieldPath, s int64) {
 	if s < 200 || s > 600 {
 		v.errf(code, f, num(s), "is out of range [200, 599] for an HTTP status")
 	}
 }
 
 // rewrite checks an HTTPRewrite.
-func (v *validator) rewrite(f string, r *networking.HTTPRewrite) {
+func (v *validator) rewrite(f fieldPath, r *networking.HTTPRewrite) {
 	if r == nil {
 		return
 	}
@@ -346,16 +347,16 @@ func (v *validator) rewrite(f string, r *networking.HTTPRewrite) {
 	}
 	if rr := r.UriRegexRewrite; rr != nil {
 		if rr.Match == "" || rr.Rewrite == "" {
-			v.errf("rewrite", f+".uriRegexRewrite", "", "needs both match and rewrite")
+			v.errf("rewrite", f.dot(".uriRegexRewrite"), "", "needs both match and rewrite")
 		}
 		if rr.Match != "" {
-			v.regex("regex", f+".uriRegexRewrite.match", rr.Match)
+			v.regex("regex", f.dot(".uriRegexRewrite.match"), rr.Match)
 		}
 	}
 }
 
 // authorityOnce checks the authority is rewritten in one place only.
-func (v *validator) authorityOnce(f string, rw *networking.HTTPRewrite, h *networking.Headers) {
+func (v *validator) authorityOnce(f fieldPath, rw *networking.HTTPRewrite, h *networking.Headers) {
 	current := rw.GetAuthority()
 	for _, op := range []struct {
 		name string
@@ -366,7 +367,7 @@ func (v *validator) authorityOnce(f string, rw *networking.HTTPRewrite, h *netwo
 				continue
 			}
 			if current != "" {
-				v.errf("authority-twice", mapKeyPath(f+".headers.request."+op.name, k), q(op.m[k]),
+				v.errf("authority-twice", f.key(".headers.request."+op.name, k), q(op.m[k]),
 					"sets the authority, which is already set to %q; set it in one place", current)
 				return
 			}
@@ -388,17 +389,17 @@ var retryOnPolicies = map[string]bool{
 }
 
 // retries checks an HTTPRetry.
-func (v *validator) retries(f string, r *networking.HTTPRetry) {
+func (v *validator) retries(f fieldPath, r *networking.HTTPRetry) {
 	if r == nil {
 		return
 	}
 	if r.Attempts < 0 {
-		v.errf("retry-attempts", f+".attempts", num(r.Attempts), "must not be negative")
+		v.errf("retry-attempts", f.dot(".attempts"), num(r.Attempts), "must not be negative")
 	}
 	if r.Attempts == 0 && (r.PerTryTimeout != nil || r.RetryOn != "" || r.RetryRemoteLocalities != nil) {
-		v.errf("retry-attempts", f+".attempts", "0", "disables retries, so perTryTimeout, retryOn and retryRemoteLocalities must not be set")
+		v.errf("retry-attempts", f.dot(".attempts"), "0", "disables retries, so perTryTimeout, retryOn and retryRemoteLocalities must not be set")
 	}
-	v.duration(f+".perTryTimeout", r.PerTryTimeout)
+	v.duration(f.dot(".perTryTimeout"), r.PerTryTimeout)
 	if r.RetryOn != "" {
 		for _, tok := range strings.Split(r.RetryOn, ",") {
 			if !retryOnPolicies[tok] && !isHTTPStatusCode(tok) {
@@ -406,9 +407,9 @@ func (v *validator) retries(f string, r *networking.HTTPRetry) {
 				if strings.TrimSpace(tok) != tok && retryOnPolicies[strings.TrimSpace(tok)] {
 					hint = " (remove the spaces around commas)"
 				}
-				v.errf("retry-on", f+".retryOn", q(tok), "is not a retry policy%s; use 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable, ... or an HTTP status code", hint)
+				v.errf("retry-on", f.dot(".retryOn"), q(tok), "is not a retry policy%s; use 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable, ... or an HTTP status code", hint)
 			}
 		}
 	}
-	v.duration(f+".backoff", r.Backoff)
+	v.duration(f.dot(".backoff"), r.Backoff)
 }
