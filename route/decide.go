@@ -47,31 +47,40 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 	if vh == nil {
 		return t.unknownHost(v, req)
 	}
+	// Envoy normalises the path (Istio's pathNormalization BASE) before
+	// routing, matches the path without its query, and forwards the
+	// normalised path with the query.
+	target := match.NormalizePath(req.Path)
 	if vh.defaultRoute != nil {
-		t.defaultRoute(&d, v, vh, req)
+		t.defaultRoute(&d, v, vh, req, target)
 		return d
 	}
-	sl := vh.firstMatch(req)
+	sl := vh.firstMatch(req, pathOnly(target))
 	if sl == nil {
 		return noRoute(reasonNoRoute)
 	}
 	// The decision is filled in place: it is large, and copying it
 	// between frames is a measurable part of the request path.
-	t.decideRule(&d, v, sl, req)
+	t.decideRule(&d, v, sl, req, target)
 	return d
 }
 
+// pathOnly returns a request target without its query string.
+func pathOnly(target string) string {
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		return target[:i]
+	}
+	return target
+}
+
 // firstMatch returns the first slot (clause) of the virtual host that
-// matches req, through the host's ruleIndex when it has one (index.go),
-// else trying the slots in order; nil when none does.
-func (vh *vhost) firstMatch(req *match.Request) *slot {
+// matches req, whose normalised path without query is path, through the
+// host's ruleIndex when it has one (index.go), else trying the slots in
+// order; nil when none does.
+func (vh *vhost) firstMatch(req *match.Request, path string) *slot {
 	if vh.index != nil {
-		return vh.index.first(req)
+		return vh.index.first(req, path)
 	}
-	if len(vh.slots) == 0 {
-		return nil
-	}
-	path := match.NormalizePath(req.PathOnly())
 	for i := range vh.slots {
 		if sl := &vh.slots[i]; sl.matches(req, path) {
 			return sl
@@ -113,15 +122,15 @@ func (t *Table) unknownHost(v *view, req *match.Request) Decision {
 // defaultRoute decides for a registry host no VirtualService claims:
 // Envoy's default route to the service, with the DestinationRule's
 // top-level policy and the table's default timeout and retries.
-func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request) {
+func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request, target string) {
 	d.Action, d.DefaultRoute, d.Rule = ActionRoute, true, RuleRef{Index: -1, MatchIndex: -1}
 	p := vh.defaultPlan
-	t.forward(d, v, p, &p.dests[0], nil, req)
+	t.forward(d, v, p, &p.dests[0], nil, req, target)
 }
 
 // decideRule fills d (zero on entry) with the decision of the rule whose
-// clause sl matched.
-func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request) {
+// clause sl matched; target is the request's normalised path and query.
+func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, target string) {
 	p := sl.plan
 	d.Action = p.action
 	d.VirtualService = p.vs
@@ -131,7 +140,7 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request) {
 	switch p.action {
 	case ActionRedirect:
 		r := p.rule
-		d.Redirect = Redirect{Location: r.redirect.location(req, sl.rm, match.NormalizePath(req.Path)), Code: r.redirect.code}
+		d.Redirect = Redirect{Location: r.redirect.location(req, sl.rm, target), Code: r.redirect.code}
 		d.Status = r.redirect.code
 		d.ResponseHeaders = r.respHeaders
 		return
@@ -149,7 +158,7 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request) {
 	if len(p.dests) > 1 {
 		dp = pickPlanDest(p.dests, p.total, t.opts.rand.Uint64())
 	}
-	t.forward(d, v, p, dp, sl.rm, req)
+	t.forward(d, v, p, dp, sl.rm, req, target)
 	if r := p.rule; len(r.mirrors) > 0 {
 		d.Mirrors = t.sampleMirrors(r, v)
 		d.Mirrors.port = requestPort(req) // the listener port
@@ -215,17 +224,15 @@ func setTarget(d *Decision, ti *targetInfo, dest Destination, req *match.Request
 
 // forward fills destination, target, rewrite, timeout, retries and header
 // operations of a request forwarded by plan p to its destination dp; rm is
-// the clause that matched (nil for none).
-func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request) {
+// the clause that matched (nil for none), path the normalised request
+// target (path and query).
+func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request, path string) {
 	ti := dp.target(v)
 	hash := setTarget(d, ti, dp.dest, req)
 	if ti.undefined {
 		d.Status = 503
 	}
 
-	// Envoy normalises the path (Istio's pathNormalization BASE) before
-	// routing, and forwards the normalised path.
-	path := match.NormalizePath(req.Path)
 	d.Path, d.Authority = path, req.Authority
 	if p.rewrite != nil {
 		if np := p.rewrite.apply(path, rm); np != path {

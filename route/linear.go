@@ -28,7 +28,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		return t.unknownHost(v, req)
 	}
 	if vh.defaultRoute != nil {
-		t.defaultRoute(&d, v, vh, req)
+		t.defaultRoute(&d, v, vh, req, match.NormalizePath(req.Path))
 		return d
 	}
 	for i := range vh.routes {
@@ -36,7 +36,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		if len(e.rule.matches) == 0 {
 			if e.vsLevel {
 				sl := newSlot(t.plans[e.rule], nil)
-				t.decideRule(&d, v, &sl, req)
+				t.decideRule(&d, v, &sl, req, match.NormalizePath(req.Path))
 				return d
 			}
 			continue
@@ -45,7 +45,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 			applies := e.vsLevel || rm.gateways != nil
 			if applies && rm.m.Match(req) {
 				sl := newSlot(t.plans[e.rule], rm)
-				t.decideRule(&d, v, &sl, req)
+				t.decideRule(&d, v, &sl, req, match.NormalizePath(req.Path))
 				return d
 			}
 		}
