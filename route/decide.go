@@ -302,12 +302,13 @@ func applyOverrides(d *Decision, req *match.Request) {
 	}
 }
 
-// headerUint parses a header holding a non-negative decimal integer.
+// headerUint parses a header holding one non-negative decimal integer.
 func headerUint(req *match.Request, lower, canonical string) (uint64, bool) {
-	v, vs, ok := req.HeaderValues(lower, canonical)
-	if !ok || vs != nil || v == "" || len(v) > 12 {
+	vs, ok := rawHeader(req, lower, canonical)
+	if !ok || len(vs) != 1 || vs[0] == "" || len(vs[0]) > 12 {
 		return 0, false
 	}
+	v := vs[0]
 	var n uint64
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -319,23 +320,31 @@ func headerUint(req *match.Request, lower, canonical string) (uint64, bool) {
 	return n, true
 }
 
+// rawHeader returns the values of the ordinary (not pseudo) header whose
+// lower-case and canonical names are given, from Header when the request
+// has one, else from Metadata: Request.HeaderValues without its checks for
+// pseudo-headers, for the fixed names the request path reads on every
+// decision.
+func rawHeader(req *match.Request, lower, canonical string) ([]string, bool) {
+	if req.Header != nil {
+		vs, ok := req.Header[canonical]
+		return vs, ok
+	}
+	vs, ok := req.Metadata[lower]
+	return vs, ok
+}
+
 // isUpgrade reports whether the request asks for a protocol upgrade
-// (WebSocket and the like): an Upgrade header, or "upgrade" among the
-// Connection tokens. Such requests never get the default timeout.
+// (WebSocket and the like): a non-empty Upgrade header, or "upgrade" among
+// the Connection tokens. Such requests never get the default timeout.
 func isUpgrade(req *match.Request) bool {
 	if len(req.Header) == 0 && len(req.Metadata) == 0 {
 		return false
 	}
-	if v, vs, ok := req.HeaderValues("upgrade", "Upgrade"); ok && (v != "" || len(vs) > 0) {
+	if vs, ok := rawHeader(req, "upgrade", "Upgrade"); ok && (len(vs) > 1 || len(vs) == 1 && vs[0] != "") {
 		return true
 	}
-	v, vs, ok := req.HeaderValues("connection", "Connection")
-	if !ok {
-		return false
-	}
-	if containsFold(v, "upgrade") {
-		return true
-	}
+	vs, _ := rawHeader(req, "connection", "Connection")
 	for _, x := range vs {
 		if containsFold(x, "upgrade") {
 			return true
