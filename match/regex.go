@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"time"
 
 	"github.com/dlclark/regexp2"
@@ -24,6 +25,16 @@ const DefaultRegexp2Timeout = 10 * time.Millisecond
 func RE2Compiler() RegexCompiler { return compileRE2 }
 
 func compileRE2(pattern string) (Regexp, error) {
+	// Only a parenthesis can close the anchoring group early, and a
+	// pattern without one that is invalid on its own stays invalid
+	// anchored (a trailing "\\" or an open "[" swallows the closing ")"), so
+	// such a pattern needs one parse, not two. Any failure takes the
+	// careful path below, which words the error as before.
+	if !strings.ContainsAny(pattern, "()") {
+		if re, err := regexp.Compile("^(?:" + pattern + ")$"); err == nil {
+			return re2Regexp{re, pattern}, nil
+		}
+	}
 	// Parsing the pattern alone first rejects input such as "a)|(b"
 	// that would otherwise escape the anchoring group. Parsing is all
 	// regexp.Compile can fail at, at a third of the cost.
