@@ -30,6 +30,9 @@ type compiler struct {
 	drCache     map[drKey]*mergedDR
 	targetCache map[targetKey]*targetInfo
 	problems    Problems
+	// compileRegex is the regex engine with this call's cache
+	// (regexCompiler).
+	compileRegex match.RegexCompiler
 }
 
 // registryHost is a host of the service registry: a ServiceEntry host or
@@ -172,13 +175,12 @@ func (c *compiler) compileVirtualServices() {
 			if r == nil {
 				continue
 			}
-			field := fmt.Sprintf("spec.http[%d]", i)
 			if r.GetDelegate() != nil {
-				c.expandDelegate(vs, cvs, i, r, field)
+				c.expandDelegate(vs, cvs, i, r)
 				continue
 			}
 			c.ns = vs.Namespace
-			rule, err := c.compileHTTPRule(cvs, i, r, field)
+			rule, err := c.compileHTTPRule(cvs, i, r, ruleField{index: i})
 			c.ns = ""
 			if err != nil {
 				c.problem(vs, "", err.Error())

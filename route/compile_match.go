@@ -5,12 +5,32 @@ import (
 	"github.com/meshroute/meshroute/match"
 )
 
-// regexCompiler returns the regex engine selected by the options.
+// regexCompiler returns the regex engine selected by the options, behind
+// a cache of this Compile call: a configuration often repeats a pattern
+// (the same header regex on many routes), and a compiled Regexp is
+// immutable and safe for concurrent use, so every matcher with the pattern
+// can share one. The cache lives as long as the compiler, so nothing
+// outlives the Compile call but the Regexps the Table uses.
 func (c *compiler) regexCompiler() match.RegexCompiler {
-	if c.opts.regexEngine == Regexp2 {
-		return match.Regexp2Compiler(c.opts.regexTimeout)
+	if c.compileRegex != nil {
+		return c.compileRegex
 	}
-	return match.RE2Compiler()
+	engine := match.RE2Compiler()
+	if c.opts.regexEngine == Regexp2 {
+		engine = match.Regexp2Compiler(c.opts.regexTimeout)
+	}
+	cache := map[string]match.Regexp{}
+	c.compileRegex = func(pattern string) (match.Regexp, error) {
+		if re, ok := cache[pattern]; ok {
+			return re, nil
+		}
+		re, err := engine(pattern)
+		if err == nil {
+			cache[pattern] = re
+		}
+		return re, err
+	}
+	return c.compileRegex
 }
 
 // requestPort is the port the request was addressed to: req.Port, else

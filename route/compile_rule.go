@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,8 +109,27 @@ func durationOf(d interface{ AsDuration() time.Duration }) time.Duration {
 	return d.AsDuration()
 }
 
+// ruleField names the rule compileHTTPRule compiles in its errors:
+// "spec.http[index]", and for a route of a delegate
+// "spec.http[index] (delegate ns/name spec.http[delIndex])". It becomes a
+// string only when an error is reported.
+type ruleField struct {
+	index    int
+	delegate *VirtualService // nil unless the rule comes from a delegate
+	delIndex int
+}
+
+// String returns the field as errors print it.
+func (f ruleField) String() string {
+	s := "spec.http[" + strconv.Itoa(f.index) + "]"
+	if f.delegate != nil {
+		s += " (delegate " + f.delegate.Namespace + "/" + f.delegate.Name + " spec.http[" + strconv.Itoa(f.delIndex) + "])"
+	}
+	return s
+}
+
 // compileHTTPRule compiles one HTTPRoute whose hosts are already expanded.
-func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTPRoute, field string) (*httpRule, error) {
+func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTPRoute, field ruleField) (*httpRule, error) {
 	rule := &httpRule{index: index, name: r.GetName()}
 	for i, m := range r.GetMatch() {
 		if m == nil {

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -12,7 +11,7 @@ import (
 // VirtualService's routes merged with it (virtualservice.md §13). A
 // delegate that does not exist or is not exported to the root's namespace
 // drops the root route; the rest of the root still works.
-func (c *compiler) expandDelegate(vs *VirtualService, cvs *compiledVS, i int, r *networking.HTTPRoute, field string) {
+func (c *compiler) expandDelegate(vs *VirtualService, cvs *compiledVS, i int, r *networking.HTTPRoute) {
 	ns := r.GetDelegate().GetNamespace()
 	if ns == "" {
 		ns = vs.Namespace
@@ -30,7 +29,7 @@ func (c *compiler) expandDelegate(vs *VirtualService, cvs *compiledVS, i int, r 
 		if merged == nil {
 			continue
 		}
-		rule, err := c.compileHTTPRule(cvs, i, merged, fmt.Sprintf("%s (delegate %s/%s spec.http[%d])", field, del.Namespace, del.Name, j))
+		rule, err := c.compileHTTPRule(cvs, i, merged, ruleField{index: i, delegate: del, delIndex: j})
 		if err != nil {
 			c.problem(vs, "", err.Error())
 			continue
