@@ -125,7 +125,7 @@ func (t *Table) unknownHost(v *view, req *match.Request) Decision {
 func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request, target string) {
 	d.Action, d.DefaultRoute, d.Rule = ActionRoute, true, RuleRef{Index: -1, MatchIndex: -1}
 	p := vh.defaultPlan
-	t.forward(d, v, p, &p.dests[0], nil, req, target)
+	t.forward(d, v, p, &p.dest0, nil, req, target)
 }
 
 // decideRule fills d (zero on entry) with the decision of the rule whose
@@ -134,7 +134,9 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 	p := sl.plan
 	d.Action = p.action
 	d.VirtualService = p.vs
-	d.Delegate = p.delegate
+	if p.delegate != nil {
+		d.Delegate = *p.delegate
+	}
 	d.Rule = RuleRef{Index: int(p.index), Name: p.name, MatchIndex: int(sl.matchIndex), MatchName: sl.matchName}
 	d.CORS = p.cors
 	switch p.action {
@@ -154,8 +156,8 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 	if p.fault != nil {
 		d.Fault = p.fault.Sample(t.opts.rand.Uint64(), t.opts.rand.Uint64())
 	}
-	dp := &p.dests[0]
-	if len(p.dests) > 1 {
+	dp := &p.dest0
+	if p.dests != nil {
 		dp = pickPlanDest(p.dests, p.total, t.opts.rand.Uint64())
 	}
 	t.forward(d, v, p, dp, sl.rm, req, target)
@@ -254,7 +256,7 @@ func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *rul
 		d.Timeout, d.TimeoutSource = t.opts.defaultTimeout, TimeoutDefault
 	}
 
-	d.Retry = p.retry
+	d.Retry = *p.retry
 	if d.Retry.Attempts > 0 {
 		switch p.retryIgnoreHosts {
 		case 1:

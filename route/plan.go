@@ -1,6 +1,7 @@
 package route
 
 import (
+	"reflect"
 	"strings"
 	"time"
 
@@ -25,17 +26,23 @@ type rulePlan struct {
 	index            int32
 	name             string
 	vs               ObjectRef
-	delegate         ObjectRef
+	delegate         *ObjectRef // nil for the root VirtualService's own rules
 	cors             *CORSPolicy
 	fault            *fault.Spec
 	rewrite          *rewriteSpec
 	timeout          time.Duration
 	total            uint64
-	retry            Retry
-	dests            []destPlan // weight-0 destinations dropped, as httpRule.dests
+	// retry is the rule's retry policy; rules with the table's default
+	// policy share one.
+	retry *Retry
 	// rule is the compiled rule, for what only redirects, direct
 	// responses and mirrors need.
 	rule *httpRule
+	// dest0 is the first destination, inline: most rules have one.
+	// dests are all of them (weight-0 ones dropped, as httpRule.dests)
+	// when there are several, else nil.
+	dest0 destPlan
+	dests []destPlan
 }
 
 // destPlan is one destination of a rulePlan.
@@ -138,16 +145,18 @@ func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
 // planner builds the rule plans of a table in one array each for plans and
 // destinations.
 type planner struct {
-	plans  []rulePlan
-	dests  []destPlan
-	byRule map[*httpRule]*rulePlan
+	plans        []rulePlan
+	dests        []destPlan
+	byRule       map[*httpRule]*rulePlan
+	defaultRetry *Retry
 }
 
-func newPlanner(rules, dests int) *planner {
+func newPlanner(rules, dests int, defaultRetry *Retry) *planner {
 	return &planner{
-		plans:  make([]rulePlan, 0, rules),
-		dests:  make([]destPlan, 0, dests),
-		byRule: make(map[*httpRule]*rulePlan, rules),
+		defaultRetry: defaultRetry,
+		plans:        make([]rulePlan, 0, rules),
+		dests:        make([]destPlan, 0, dests),
+		byRule:       make(map[*httpRule]*rulePlan, rules),
 	}
 }
 
@@ -155,27 +164,46 @@ func newPlanner(rules, dests int) *planner {
 // dests its destinations. The arrays are sized beforehand: add never
 // reallocates them, so the pointers it returns stay valid.
 func (pl *planner) add(vs *compiledVS, r *httpRule, dests []*routeDest) *rulePlan {
-	p := rulePlan{
+	pl.plans = append(pl.plans, rulePlan{
 		action: r.action, timeoutSet: r.timeoutSet, retryIgnoreHosts: r.retryIgnoreHosts,
-		index: int32(r.index), name: r.name, delegate: r.delegate,
+		index: int32(r.index), name: r.name,
 		cors: r.cors, fault: r.fault, rewrite: r.rewrite,
-		timeout: r.timeout, total: r.total, retry: r.retry, rule: r,
-	}
+		timeout: r.timeout, total: r.total, retry: &r.retry, rule: r,
+	})
+	p := &pl.plans[len(pl.plans)-1]
 	if vs != nil {
 		p.vs = vs.ref
 	}
-	lo := len(pl.dests)
-	for _, rd := range dests {
-		dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
-		if sharedTarget(rd.targets) {
-			dp.ti = rd.targets[0]
-		}
-		pl.dests = append(pl.dests, dp)
+	if r.delegate != (ObjectRef{}) {
+		p.delegate = &r.delegate
 	}
-	p.dests = pl.dests[lo:len(pl.dests):len(pl.dests)]
-	pl.plans = append(pl.plans, p)
-	return &pl.plans[len(pl.plans)-1]
+	if sameRetry(&r.retry, pl.defaultRetry) {
+		p.retry = pl.defaultRetry
+	}
+	if len(dests) > 0 {
+		p.dest0 = newDestPlan(dests[0])
+	}
+	if len(dests) > 1 {
+		lo := len(pl.dests)
+		for _, rd := range dests {
+			pl.dests = append(pl.dests, newDestPlan(rd))
+		}
+		p.dests = pl.dests[lo:len(pl.dests):len(pl.dests)]
+	}
+	return p
 }
+
+func newDestPlan(rd *routeDest) destPlan {
+	dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
+	if sharedTarget(rd.targets) {
+		dp.ti = rd.targets[0]
+	}
+	return dp
+}
+
+// sameRetry reports whether two retry policies are equal (at compile
+// time only).
+func sameRetry(a, b *Retry) bool { return reflect.DeepEqual(*a, *b) }
 
 // sharedTarget reports whether every view resolved the destination to the
 // same target (canonicalTargets makes equal ones identical).
@@ -215,18 +243,19 @@ func (t *Table) buildPlans() {
 	for _, vs := range t.vss {
 		for _, r := range vs.http {
 			rules++
-			dests += len(r.dests)
+			if len(r.dests) > 1 {
+				dests += len(r.dests)
+			}
 		}
 	}
 	for _, v := range t.views {
 		for _, vh := range v.vhosts {
 			if vh.defaultRoute != nil {
 				rules++
-				dests++
 			}
 		}
 	}
-	pl := newPlanner(rules, dests)
+	pl := newPlanner(rules, dests, &t.defaultRule.retry)
 	for _, vs := range t.vss {
 		for _, r := range vs.http {
 			pl.byRule[r] = pl.add(vs, r, r.dests)
