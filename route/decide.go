@@ -161,8 +161,8 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 		dp = pickPlanDest(p.dests, p.total, t.opts.rand.Uint64())
 	}
 	t.forward(d, v, p, dp, sl.rm, req, target)
-	if r := p.rule; len(r.mirrors) > 0 {
-		d.Mirrors = t.sampleMirrors(r, v)
+	if p.mirrors {
+		d.Mirrors = t.sampleMirrors(p.rule, v)
 		d.Mirrors.port = requestPort(req) // the listener port
 	}
 }

@@ -23,6 +23,7 @@ type rulePlan struct {
 	action           Action
 	timeoutSet       bool
 	retryIgnoreHosts uint8 // 0 unset, 1 true, 2 false (httpRule.retryIgnoreHosts)
+	mirrors          bool  // the rule mirrors (rule.mirrors)
 	index            int32
 	name             string
 	vs               ObjectRef
@@ -168,7 +169,7 @@ func (pl *planner) add(vs *compiledVS, r *httpRule, dests []*routeDest) *rulePla
 		action: r.action, timeoutSet: r.timeoutSet, retryIgnoreHosts: r.retryIgnoreHosts,
 		index: int32(r.index), name: r.name,
 		cors: r.cors, fault: r.fault, rewrite: r.rewrite,
-		timeout: r.timeout, total: r.total, retry: &r.retry, rule: r,
+		timeout: r.timeout, total: r.total, retry: &r.retry, rule: r, mirrors: len(r.mirrors) > 0,
 	})
 	p := &pl.plans[len(pl.plans)-1]
 	if vs != nil {
