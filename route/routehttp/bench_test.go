@@ -42,7 +42,8 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { 
 // BenchmarkMiddleware measures the middleware's overhead over the bare
 // handler on an in-memory recorder (reused, so the harness allocates
 // nothing): a routed request without a timeout, one under the seeds'
-// default 15s route timeout, and one with response header operations.
+// default 15s route timeout, and one with response header operations —
+// under the default HandoffCopy, then under HandoffPooled and HandoffNone.
 func BenchmarkMiddleware(b *testing.B) {
 	run := func(b *testing.B, h http.Handler, path string) {
 		rec := httptest.NewRecorder()
@@ -58,14 +59,20 @@ func BenchmarkMiddleware(b *testing.B) {
 	noTimeout := compileYAML(b, benchYAML, route.WithDefaultTimeout(0))
 	withTimeout := compileYAML(b, benchYAML)
 	b.Run("bare handler", func(b *testing.B) { run(b, okHandler, "/") })
-	b.Run("routed, no timeout", func(b *testing.B) { run(b, Middleware(noTimeout)(okHandler), "/") })
-	// The adapter's own share, with Table.Decide replaced by a fixed
-	// decision.
-	b.Run("adapter only, fixed decision", func(b *testing.B) {
-		run(b, Middleware(noTimeout, decideAlways(routed(reviewsHost)))(okHandler), "/")
-	})
-	b.Run("routed, 15s route timeout", func(b *testing.B) { run(b, Middleware(withTimeout)(okHandler), "/") })
-	b.Run("routed, response header ops", func(b *testing.B) { run(b, Middleware(noTimeout)(okHandler), "/headers") })
+	for _, mode := range []struct {
+		name string
+		h    Handoff
+	}{{"", HandoffCopy}, {"pooled, ", HandoffPooled}, {"no handoff, ", HandoffNone}} {
+		opt := WithHandoff(mode.h)
+		b.Run(mode.name+"routed, no timeout", func(b *testing.B) { run(b, Middleware(noTimeout, opt)(okHandler), "/") })
+		// The adapter's own share, with Table.Decide replaced by a fixed
+		// decision.
+		b.Run(mode.name+"adapter only, fixed decision", func(b *testing.B) {
+			run(b, Middleware(noTimeout, opt, decideAlways(routed(reviewsHost)))(okHandler), "/")
+		})
+		b.Run(mode.name+"routed, 15s route timeout", func(b *testing.B) { run(b, Middleware(withTimeout, opt)(okHandler), "/") })
+		b.Run(mode.name+"routed, response header ops", func(b *testing.B) { run(b, Middleware(noTimeout, opt)(okHandler), "/headers") })
+	}
 }
 
 // BenchmarkTransport compares a bare http.Transport with the routing

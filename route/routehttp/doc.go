@@ -25,6 +25,32 @@
 // header operations, rewrite, timeout and retries), and response header
 // operations on the way back.
 //
+// # Handing the decision over
+//
+// Middleware passes the decision to the next handler in the request's
+// context. [WithHandoff] chooses what that costs and what it asks of the
+// handler:
+//
+//   - [HandoffCopy] (the default): a context and request copy of the
+//     request's own, one allocation. The handler may keep both after it
+//     returns — goroutines watching r.Context().Done(), background work
+//     under context.WithoutCancel(r.Context()) — as net/http allows.
+//   - [HandoffPooled]: the context and request copy live in per-request
+//     state reused once the handler has returned, so a routed request
+//     without a timeout allocates nothing. The handler, and goroutines it
+//     starts, must be done with the request and every context derived
+//     from it when it returns; one that is not reads another request's
+//     fields, values and decision (go test -race reports it).
+//   - [HandoffNone]: the decision is not published ([DecisionFrom]
+//     reports false) and the handler gets the caller's own request unless
+//     the route rewrites it or sets a timeout. No allocation, no contract.
+//
+// A route timeout adds one context.WithTimeout to that in every mode (and,
+// under HandoffNone, the request copy that carries it). The middleware's other
+// per-request state (request view, response writer wrapper, timeout
+// timer) is pooled in every mode, which net/http's rule that a
+// ResponseWriter is not used after the handler returns makes safe.
+//
 // # Use
 //
 // Inbound, in front of any router:

@@ -104,13 +104,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			port = srv.port
 		}
 	}
-	dc := &decisionCtx{Context: r.Context(), upstream: true}
-	dc.view = g.cfg.view(r)
+	ex := getExchange()
+	g.cfg.viewInto(&ex.view, r)
 	if port != 0 {
-		dc.view.Port = port
+		ex.view.Port = port
 	}
-	dc.d = g.cfg.decideWith(tbl, &dc.view)
-	g.mw.serve(w, r, dc)
+	g.cfg.decideInto(&ex.ho.ctx.d, tbl, &ex.view)
+	g.mw.serve(w, r, ex)
+	putExchange(ex)
 }
 
 // redirectAuthority is the authority of an httpsRedirect Location: the

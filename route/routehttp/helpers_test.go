@@ -41,14 +41,14 @@ func checkHeaders(t *testing.T, got http.Header, want map[string]string) {
 // decideAlways makes every request get d.
 func decideAlways(d route.Decision) Option {
 	return func(c *config) {
-		c.decide = func(*route.Table, *match.Request) route.Decision { return d }
+		c.decide = func(_ *route.Table, _ *match.Request, dst *route.Decision) { *dst = d }
 	}
 }
 
 // decideBy decides with f.
 func decideBy(f func(*match.Request) route.Decision) Option {
 	return func(c *config) {
-		c.decide = func(_ *route.Table, r *match.Request) route.Decision { return f(r) }
+		c.decide = func(_ *route.Table, r *match.Request, dst *route.Decision) { *dst = f(r) }
 	}
 }
 

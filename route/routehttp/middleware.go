@@ -3,9 +3,10 @@ package routehttp
 import (
 	"context"
 	"net/http"
-	"time"
+	"sync"
 
 	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/route"
 )
 
@@ -28,9 +29,19 @@ import (
 //     redirects, direct responses and timeouts, but not on fault aborts or
 //     preflight replies.
 //
-// The next handler finds the decision with DecisionFrom. The middleware
-// works with any router that uses func(http.Handler) http.Handler
-// middleware (http.ServeMux, chi, gorilla/mux, alice).
+// The next handler finds the decision with DecisionFrom. How the request
+// and the decision are handed to it is WithHandoff's choice: by default
+// each request gets a context and request copy of its own (one
+// allocation) that the handler may keep; HandoffPooled reuses them once
+// the handler has returned (no allocation, but the handler must not keep
+// them), and HandoffNone does not publish the decision. Per-request
+// working state (the request view, the response writer wrapper and its
+// timeout timer) is pooled in every mode: as net/http requires, the
+// ResponseWriter must not be used once the handler has returned.
+//
+// The middleware works with any router that uses
+// func(http.Handler) http.Handler middleware (http.ServeMux, chi,
+// gorilla/mux, alice).
 func Middleware(src route.TableSource, opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
 	return func(next http.Handler) http.Handler {
@@ -47,16 +58,44 @@ type middleware struct {
 	upstream bool
 }
 
-func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	dc := &decisionCtx{Context: r.Context(), upstream: m.upstream}
-	dc.view = m.cfg.view(r)
-	dc.d = m.cfg.decideWith(m.src.Table(), &dc.view)
-	m.serve(w, r, dc)
+// exchange is the working state of one request through Middleware or the
+// Gateway: the request view, the decision, the response writer wrapper
+// (with its route-timeout timer) and, under HandoffPooled, the handoff.
+// It comes from exchangePool and goes back once the next handler has
+// returned — never after a panic — so nothing in it may be reachable by
+// the handler afterwards except what HandoffPooled documents.
+type exchange struct {
+	view match.Request
+	// ho.ctx.d holds the decision in every mode; ho is handed over itself
+	// only under HandoffPooled.
+	ho handoff
+	rw responseWriter
 }
 
-// serve applies the decision in dc to the request.
-func (m *middleware) serve(w http.ResponseWriter, r *http.Request, dc *decisionCtx) {
-	d := &dc.d
+var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
+
+func getExchange() *exchange { return exchangePool.Get().(*exchange) }
+
+// putExchange clears ex, so the pool pins no request, table or decision,
+// and returns it to the pool.
+func putExchange(ex *exchange) {
+	ex.view = match.Request{}
+	ex.ho = handoff{}
+	ex.rw.reset()
+	exchangePool.Put(ex)
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := getExchange()
+	m.cfg.viewInto(&ex.view, r)
+	m.cfg.decideInto(&ex.ho.ctx.d, m.src.Table(), &ex.view)
+	m.serve(w, r, ex)
+	putExchange(ex)
+}
+
+// serve applies the decision in ex to the request.
+func (m *middleware) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
+	d := &ex.ho.ctx.d
 	if delay := d.Fault.DelayDuration(); delay > 0 {
 		if fault.Wait(r.Context(), delay) != nil {
 			return // the client went away during the delay
@@ -79,7 +118,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, dc *decisionC
 	case route.ActionRoute:
 	case route.ActionNoRoute:
 		if m.cfg.notFound != nil {
-			m.cfg.notFound.ServeHTTP(w, r.WithContext(dc))
+			m.cfg.notFound.ServeHTTP(w, m.pass(r, ex, nil, false))
 			return
 		}
 		writeLocalDecorated(w, http.StatusNotFound, "", route.HeaderOps{}, cors, origin)
@@ -104,56 +143,77 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, dc *decisionC
 		// The Gateway's Transport rewrites, times out, retries and
 		// decorates; CORS response headers are still this stage's job.
 		if cors != nil {
-			w = &responseWriter{w: w, cors: cors, origin: origin}
+			w = ex.rw.start(w, route.HeaderOps{}, cors, origin, false)
 		}
-		m.next.ServeHTTP(w, r.WithContext(dc))
+		m.next.ServeHTTP(w, m.pass(r, ex, nil, false))
 		return
 	}
 
 	if !d.RequestHeaders.Empty() {
 		d.RequestHeaders.Apply(r.Header)
 	}
-	if d.Timeout <= 0 {
-		r = r.WithContext(dc)
-		rewriteInbound(r, d, &dc.view)
-		if !d.ResponseHeaders.Empty() || cors != nil {
-			w = &responseWriter{w: w, ops: d.ResponseHeaders, cors: cors, origin: origin}
-		}
-		m.next.ServeHTTP(w, r)
+	if d.Timeout > 0 {
+		m.serveWithTimeout(w, r, ex, cors, origin)
 		return
 	}
-	m.serveWithTimeout(w, r, dc, cors, origin)
+	rewrite := pathRewritten(d, &ex.view) || authorityRewritten(d, &ex.view)
+	r = m.pass(r, ex, nil, rewrite)
+	if rewrite {
+		rewriteInbound(r, d, &ex.view)
+	}
+	if !d.ResponseHeaders.Empty() || cors != nil {
+		w = ex.rw.start(w, d.ResponseHeaders, cors, origin, false)
+	}
+	m.next.ServeHTTP(w, r)
+}
+
+// pass returns the request the next handler gets: under the configured
+// Handoff, a copy whose context is ctx (r's own when ctx is nil) carrying
+// the decision, or — HandoffNone — r itself when neither ctx nor a
+// rewrite (rewrite is true when one follows) asks for a copy. The
+// Gateway's handoff always is a fresh copy that also carries the view.
+func (m *middleware) pass(r *http.Request, ex *exchange, ctx context.Context, rewrite bool) *http.Request {
+	if ctx == nil {
+		if m.cfg.handoff == HandoffNone && !m.upstream && !rewrite {
+			return r
+		}
+		ctx = r.Context()
+	}
+	if m.upstream {
+		g := &gatewayHandoff{view: ex.view}
+		g.ctx.Context, g.ctx.d, g.ctx.view, g.ctx.upstream = ctx, ex.ho.ctx.d, &g.view, true
+		return g.request(r)
+	}
+	switch m.cfg.handoff {
+	case HandoffPooled:
+		ex.ho.ctx.Context = ctx
+		return ex.ho.request(r)
+	case HandoffNone:
+		return r.WithContext(ctx)
+	}
+	h := &handoff{}
+	h.ctx.Context, h.ctx.d = ctx, ex.ho.ctx.d
+	return h.request(r)
 }
 
 // serveWithTimeout runs the next handler under the route timeout.
-func (m *middleware) serveWithTimeout(w http.ResponseWriter, r *http.Request, dc *decisionCtx, cors *route.CORSPolicy, origin string) {
-	d := &dc.d
-	ctx, cancel := context.WithTimeout(dc.Context, d.Timeout)
+func (m *middleware) serveWithTimeout(w http.ResponseWriter, r *http.Request, ex *exchange, cors *route.CORSPolicy, origin string) {
+	d := &ex.ho.ctx.d
+	ctx, cancel := context.WithTimeout(r.Context(), d.Timeout)
 	defer cancel()
-	dc.Context = ctx
-	r = r.WithContext(dc)
-	rewriteInbound(r, d, &dc.view)
-	rw := &responseWriter{w: w, ops: d.ResponseHeaders, cors: cors, origin: origin, timeout: true}
-	rw.timer.Add(1)
-	// The timer runs alongside the context's own deadline timer: cheaper
-	// than context.AfterFunc, and it fires only on expiry, never when the
-	// client goes away.
-	timer := time.AfterFunc(d.Timeout, func() {
-		defer rw.timer.Done()
-		rw.expire()
-	})
+	r = m.pass(r, ex, ctx, true)
+	rewriteInbound(r, d, &ex.view)
+	rw := ex.rw.start(w, d.ResponseHeaders, cors, origin, true)
+	// The writer's timer runs alongside the context's own deadline timer:
+	// cheaper than context.AfterFunc (it is reused with the exchange), and
+	// it fires only on expiry, never when the client goes away. disarm is
+	// deferred so that a panicking handler leaves no timer behind to write
+	// a 504 on a connection net/http is tearing down.
+	rw.arm(d.Timeout)
+	returned := false
+	defer func() { rw.disarm(ctx, returned) }()
 	m.next.ServeHTTP(rw, r)
-	if timer.Stop() {
-		rw.timer.Done()
-		if ctx.Err() == context.DeadlineExceeded {
-			// The deadline passed but the timer had not fired yet: the
-			// handler returned without answering in time.
-			rw.expire()
-		}
-	} else {
-		rw.timer.Wait() // let a running expiry finish its 504
-	}
-	rw.finish()
+	returned = true
 }
 
 // redirectCode returns the redirect status, Envoy's default 301 when unset.

@@ -36,9 +36,10 @@ type config struct {
 	httpsPort      string
 	onMirrorResult func(MirrorResult)
 	upstream       http.RoundTripper
+	handoff        Handoff
 
 	// decide replaces Table.Decide in tests.
-	decide func(*route.Table, *match.Request) route.Decision
+	decide func(t *route.Table, req *match.Request, dst *route.Decision)
 }
 
 func newConfig(opts []Option) config {
@@ -121,13 +122,14 @@ func WithMirrorObserver(fn func(MirrorResult)) Option {
 	return func(c *config) { c.onMirrorResult = fn }
 }
 
-// decideWith returns the decision for req on t, through the test hook when
-// one is set.
-func (c *config) decideWith(t *route.Table, req *match.Request) route.Decision {
+// decideInto stores the decision for req on t in dst, through the test
+// hook when one is set.
+func (c *config) decideInto(dst *route.Decision, t *route.Table, req *match.Request) {
 	if c.decide != nil {
-		return c.decide(t, req)
+		c.decide(t, req, dst)
+		return
 	}
-	return t.Decide(req)
+	*dst = t.Decide(req)
 }
 
 // WithUpstreamTransport makes the Transport send every attempt through rt

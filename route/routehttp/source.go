@@ -126,17 +126,16 @@ func ParseLabels(s string) map[string]string {
 	return m
 }
 
-// view builds the request view for r with the configured identity and
-// gateway.
-func (c *config) view(r *http.Request) match.Request {
-	req := match.FromHTTP(r)
+// viewInto builds the request view for r, with the configured identity
+// and gateway, in dst.
+func (c *config) viewInto(dst *match.Request, r *http.Request) {
+	*dst = match.FromHTTP(r)
 	if c.identity != nil {
 		id := c.identity(r)
-		req.SourceNamespace = id.Namespace
-		req.SourceLabels = id.Labels
+		dst.SourceNamespace = id.Namespace
+		dst.SourceLabels = id.Labels
 	}
 	if c.gateway != "" {
-		req.Gateway = c.gateway
+		dst.Gateway = c.gateway
 	}
-	return req
 }

@@ -89,11 +89,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if dc := decisionOf(ctx); dc != nil && dc.upstream {
 		// The Gateway's middleware stage decided and injected faults.
-		view := dc.view
+		view := *dc.view
 		return t.carryOut(req, &dc.d, &view)
 	}
-	view := t.cfg.view(req)
-	d := t.cfg.decideWith(t.src.Table(), &view)
+	var view match.Request
+	t.cfg.viewInto(&view, req)
+	var d route.Decision
+	t.cfg.decideInto(&d, t.src.Table(), &view)
 	if delay := d.Fault.DelayDuration(); delay > 0 {
 		if err := fault.Wait(ctx, delay); err != nil {
 			closeBody(req)

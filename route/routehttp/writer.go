@@ -2,11 +2,13 @@ package routehttp
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/meshroute/meshroute/route"
 )
@@ -32,11 +34,64 @@ type responseWriter struct {
 	timeout bool // concurrent mode: lock, own header map, 504 on expiry
 
 	mu          sync.Mutex
-	h           http.Header // handler's headers in timeout mode
+	h           http.Header // handler's headers in timeout mode, kept for reuse
 	wroteHeader bool
 	timedOut    bool
 	done        bool // the handler returned; expire must not write
-	timer       sync.WaitGroup
+
+	// t is the route-timeout timer, made on first use and re-armed for
+	// each request the pooled writer serves; expiring counts its pending
+	// or running expiry.
+	t        *time.Timer
+	expiring sync.WaitGroup
+}
+
+// start readies rw, fresh from the pool, to decorate w's response with
+// ops and CORS; timeout selects the concurrent mode.
+func (rw *responseWriter) start(w http.ResponseWriter, ops route.HeaderOps, cors *route.CORSPolicy, origin string, timeout bool) *responseWriter {
+	rw.w, rw.ops, rw.cors, rw.origin, rw.timeout = w, ops, cors, origin, timeout
+	return rw
+}
+
+// reset drops everything rw refers to for the request it served, keeping
+// its header map (emptied) and timer for the next one. The handler has
+// returned and the timer has been disarmed.
+func (rw *responseWriter) reset() {
+	rw.w, rw.ops, rw.cors, rw.origin, rw.timeout = nil, route.HeaderOps{}, nil, "", false
+	clear(rw.h)
+	rw.wroteHeader, rw.timedOut, rw.done = false, false, false
+}
+
+// arm starts the route-timeout timer: expire runs when d has passed.
+func (rw *responseWriter) arm(d time.Duration) {
+	rw.expiring.Add(1)
+	if rw.t == nil {
+		rw.t = time.AfterFunc(d, rw.onTimer)
+		return
+	}
+	rw.t.Reset(d)
+}
+
+func (rw *responseWriter) onTimer() {
+	defer rw.expiring.Done()
+	rw.expire()
+}
+
+// disarm ends the timeout once the handler has returned (returned) or
+// panicked: it stops the timer, answers 504 when the handler returned
+// without answering although ctx's deadline had passed, waits for an
+// expiry already running, and from then on lets nothing write.
+func (rw *responseWriter) disarm(ctx context.Context, returned bool) {
+	if rw.t.Stop() {
+		rw.expiring.Done()
+		if returned && ctx.Err() == context.DeadlineExceeded {
+			// The deadline passed but the timer had not fired yet.
+			rw.expire()
+		}
+	} else {
+		rw.expiring.Wait() // let a running expiry finish its 504
+	}
+	rw.finish()
 }
 
 func (rw *responseWriter) lock() {
