@@ -67,12 +67,15 @@ func ParseRetryOn(s string) (RetryOn, []int) {
 	return on, codes
 }
 
+// defaultRetryOn is defaultRetryOnText parsed, once rather than for
+// every route that sets no retries.
+var defaultRetryOn, _ = ParseRetryOn(defaultRetryOnText)
+
 // defaultRetry is today's Istio default retry policy.
 func defaultRetry() Retry {
-	on, _ := ParseRetryOn(defaultRetryOnText)
 	return Retry{
 		Attempts:    defaultRetryAttempts,
-		On:          on,
+		On:          defaultRetryOn,
 		Backoff:     defaultBackoffBase,
 		MaxBackoff:  10 * defaultBackoffBase,
 		FromDefault: true,
