@@ -33,6 +33,14 @@ type compiler struct {
 	// compileRegex is the regex engine with this call's cache
 	// (regexCompiler).
 	compileRegex match.RegexCompiler
+
+	// Arrays the rules, match clauses and destinations of the Table come
+	// from (compile_alloc.go).
+	ruleArena  arena[httpRule]
+	matchArena arena[ruleMatch]
+	destArena  arena[routeDest]
+	matchLists sliceArena[*ruleMatch]
+	destLists  sliceArena[*routeDest]
 }
 
 // registryHost is a host of the service registry: a ServiceEntry host or

@@ -130,7 +130,9 @@ func (f ruleField) String() string {
 
 // compileHTTPRule compiles one HTTPRoute whose hosts are already expanded.
 func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTPRoute, field ruleField) (*httpRule, error) {
-	rule := &httpRule{index: index, name: r.GetName()}
+	rule := c.ruleArena.new()
+	rule.index, rule.name = index, r.GetName()
+	rule.matches = c.matchLists.make(len(r.GetMatch()))
 	for i, m := range r.GetMatch() {
 		if m == nil {
 			continue
@@ -143,12 +145,14 @@ func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTP
 		if err != nil {
 			return nil, fmt.Errorf("%s.match[%d]: %w", field, i, err)
 		}
-		rm := &ruleMatch{index: i, name: m.GetName(), m: hm, uri: hm.URI(), gateways: gws}
+		rm := c.matchArena.new()
+		*rm = ruleMatch{index: i, name: m.GetName(), m: hm, uri: hm.URI(), gateways: gws}
 		rule.matches = append(rule.matches, rm)
 		if hm.IsCatchAll() {
 			rule.catchAll = true
 		}
 	}
+	rule.matches = full(rule.matches)
 	if len(rule.matches) == 0 {
 		rule.catchAll = true
 	}
@@ -179,6 +183,7 @@ func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTP
 	case len(r.GetRoute()) > 0:
 		rule.action = ActionRoute
 		weighted := len(r.GetRoute()) > 1
+		rule.dests = c.destLists.make(len(r.GetRoute()))
 		for i, rd := range r.GetRoute() {
 			if rd.GetDestination() == nil || rd.GetDestination().GetHost() == "" {
 				return nil, fmt.Errorf("%s.route[%d].destination.host: is required", field, i)
@@ -211,6 +216,7 @@ func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTP
 			}
 			rule.dests = append(rule.dests, d)
 		}
+		rule.dests = full(rule.dests)
 		if len(rule.dests) == 0 {
 			return nil, fmt.Errorf("%s.route: the weights add up to 0", field)
 		}
@@ -255,7 +261,8 @@ func (c *compiler) newDest(d *networking.Destination) *routeDest {
 	if c.ns != "" {
 		h = ihost.Expand(h, c.ns, c.opts.domain)
 	}
-	rd := &routeDest{dest: Destination{Host: h, Subset: d.GetSubset(), Port: d.GetPort().GetNumber()}, weight: 1, cum: 1}
+	rd := c.destArena.new()
+	*rd = routeDest{dest: Destination{Host: h, Subset: d.GetSubset(), Port: d.GetPort().GetNumber()}, weight: 1, cum: 1}
 	c.dests = append(c.dests, rd)
 	return rd
 }
