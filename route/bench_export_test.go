@@ -72,28 +72,21 @@ func (t *Table) DropIndexPart(part string) {
 			seen[x] = true
 			switch part {
 			case "exact":
-				for _, m := range []map[string][]int32{x.exact, x.foldExact} {
-					for _, ss := range m {
-						x.other = append(x.other, ss...)
+				for _, m := range []*slotMap{x.exact, x.foldExact} {
+					if m != nil {
+						x.other = append(x.other, m.all()...)
 					}
 				}
 				x.exact, x.foldExact = nil, nil
 			case "prefix":
-				x.other = appendTrieSlots(appendTrieSlots(x.other, x.prefix), x.foldPrefix)
+				for _, t := range []*flatTrie{x.prefix, x.foldPrefix} {
+					if t != nil {
+						x.other = append(x.other, t.all()...)
+					}
+				}
 				x.prefix, x.foldPrefix = nil, nil
 			}
 			slices.Sort(x.other)
 		}
 	}
-}
-
-func appendTrieSlots(out []int32, n *trieNode) []int32 {
-	if n == nil {
-		return out
-	}
-	out = append(out, n.slots...)
-	for _, k := range n.kids {
-		out = appendTrieSlots(out, k)
-	}
-	return out
 }

@@ -28,33 +28,45 @@ const minIndexedClauses = 16
 // candidates only.
 type ruleIndex struct {
 	slots      []slot
-	exact      map[string][]int32
-	foldExact  map[string][]int32
-	prefix     *trieNode
-	foldPrefix *trieNode
+	exact      *slotMap
+	foldExact  *slotMap
+	prefix     *flatTrie
+	foldPrefix *flatTrie
 	other      []int32
 	// always is the slot of the first rule without match clauses (it
 	// matches every request), len(slots) when there is none.
 	always int32
 }
 
+// indexBuilder collects a ruleIndex's structures in their pointer forms
+// before buildRuleIndex freezes them (index_flat.go).
+type indexBuilder struct {
+	exact, foldExact   map[string][]int32
+	prefix, foldPrefix *trieNode
+	other              []int32
+}
+
 // buildRuleIndex indexes a virtual host's slots (buildSlots); regexLiterals
 // says whether regex literal prefixes may be used (RE2 syntax).
 func buildRuleIndex(slots []slot, regexLiterals bool) *ruleIndex {
 	x := &ruleIndex{slots: slots, always: int32(len(slots))}
+	var b indexBuilder
 	for i := range slots {
 		sl := &slots[i]
 		if sl.kind == slotAlways {
 			x.always = int32(i) // the last slot: buildSlots stops there
 			break
 		}
-		x.file(int32(i), sl.rm.m, sl.rm.uri, regexLiterals)
+		b.file(int32(i), sl.rm.m, sl.rm.uri, regexLiterals)
 	}
+	x.exact, x.foldExact = newSlotMap(b.exact), newSlotMap(b.foldExact)
+	x.prefix, x.foldPrefix = freezeTrie(b.prefix), freezeTrie(b.foldPrefix)
+	x.other = b.other
 	return x
 }
 
 // file puts slot s in the structure its uri matcher selects.
-func (x *ruleIndex) file(s int32, hm *match.HTTPMatch, uri match.StringMatcher, regexLiterals bool) {
+func (x *indexBuilder) file(s int32, hm *match.HTTPMatch, uri match.StringMatcher, regexLiterals bool) {
 	if hm == nil {
 		x.other = append(x.other, s) // no matcher to look into: tried on every request
 		return
@@ -103,12 +115,10 @@ func addToMap(m map[string][]int32, k string, s int32) map[string][]int32 {
 func (x *ruleIndex) first(req *match.Request, path string) *slot {
 	best := x.always
 	if x.exact != nil {
-		if ss, ok := x.exact[path]; ok {
-			best = x.try(ss, best, req, path)
-		}
+		best = x.exact.try(x, path, best, req, path)
 	}
 	if x.prefix != nil {
-		best = x.walk(x.prefix, best, req, path)
+		best = x.walk(x.prefix, best, req, path, path)
 	}
 	if x.foldExact != nil || x.foldPrefix != nil {
 		best = x.firstFolded(best, req, path)
@@ -135,21 +145,22 @@ func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) int
 					buf[i] = c + 'a' - 'A'
 				}
 			}
-			if ss, ok := x.foldExact[string(buf[:n])]; ok {
-				best = x.try(ss, best, req, path)
+			lower := bytesString(buf[:n])
+			if x.foldExact != nil {
+				best = x.foldExact.try(x, lower, best, req, path)
 			}
 			if x.foldPrefix != nil {
-				best = x.walkFolded(x.foldPrefix, best, req, path, buf[:n])
+				best = x.walk(x.foldPrefix, best, req, path, lower)
 			}
 			return best
 		}
 		lower = lowerASCII(path) // not strings.ToLower: it folds Unicode too
 	}
-	if ss, ok := x.foldExact[lower]; ok {
-		best = x.try(ss, best, req, path)
+	if x.foldExact != nil {
+		best = x.foldExact.try(x, lower, best, req, path)
 	}
 	if x.foldPrefix != nil {
-		best = x.walkFolded(x.foldPrefix, best, req, path, []byte(lower))
+		best = x.walk(x.foldPrefix, best, req, path, lower)
 	}
 	return best
 }

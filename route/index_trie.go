@@ -3,8 +3,6 @@ package route
 import (
 	"regexp/syntax"
 	"unicode/utf8"
-
-	"github.com/meshroute/meshroute/match"
 )
 
 // trieNode is a node of a radix trie of uri prefixes: the path from the
@@ -71,44 +69,6 @@ func trieInsert(root *trieNode, key string, s int32) *trieNode {
 	}
 	n.slots = append(n.slots, s)
 	return root
-}
-
-// walk tries, at every node whose prefix path starts with, the node's
-// slots below best, and returns the smallest that fully matches (or best).
-func (x *ruleIndex) walk(n *trieNode, best int32, req *match.Request, path string) int32 {
-	p := path
-	for {
-		if len(n.slots) > 0 && n.slots[0] < best {
-			best = x.try(n.slots, best, req, path)
-		}
-		if p == "" {
-			return best
-		}
-		k := n.child(p[0])
-		if k == nil || len(p) < len(k.label) || p[:len(k.label)] != k.label {
-			return best
-		}
-		p, n = p[len(k.label):], k
-	}
-}
-
-// walkFolded is walk on a trie of lower-case prefixes, following lower,
-// the path folded to lower case.
-func (x *ruleIndex) walkFolded(n *trieNode, best int32, req *match.Request, path string, lower []byte) int32 {
-	p := lower
-	for {
-		if len(n.slots) > 0 && n.slots[0] < best {
-			best = x.try(n.slots, best, req, path)
-		}
-		if len(p) == 0 {
-			return best
-		}
-		k := n.child(p[0])
-		if k == nil || len(p) < len(k.label) || string(p[:len(k.label)]) != k.label {
-			return best
-		}
-		p, n = p[len(k.label):], k
-	}
 }
 
 // regexLiteralPrefix returns the literal ASCII text every full match of an
