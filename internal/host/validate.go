@@ -3,7 +3,6 @@ package host
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -14,27 +13,61 @@ const (
 	MaxLabelLength = 63  // one dot-separated label
 )
 
-var (
-	// dnsLabel is a DNS-1123 label as Istio checks host-name labels:
-	// letters (either case), digits and "-", not starting or ending in "-".
-	dnsLabel = regexp.MustCompile(`^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
-	// lowerLabel is a Kubernetes DNS-1123 label: lower case only.
-	lowerLabel = regexp.MustCompile(`^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$`)
-	// wildcardLabel is a first label that may carry a wildcard: "*",
-	// "*label", "*-label", or a plain label.
-	wildcardLabel = regexp.MustCompile(`^(?:\*|(?:\*|\*-)?[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)$`)
-)
+// isLabel reports whether s is a DNS-1123 label of any length, as
+// `^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$` (upper) or
+// `^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$` (lower case only) match it: letters,
+// digits and "-", not starting or ending in "-". A loop, not a regexp:
+// the validator checks every host and namespace of every object.
+func isLabel(s string, upper bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				return false
+			}
+		case c == '-':
+			if i == 0 || i == len(s)-1 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isWildcardLabel reports whether s is a first label that may carry a
+// wildcard: "*", "*label", "*-label", or a plain label (any case), as
+// `^(?:\*|(?:\*|\*-)?[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)$` matches it.
+func isWildcardLabel(s string) bool {
+	if s == "*" || isLabel(s, true) {
+		return true
+	}
+	rest, ok := strings.CutPrefix(s, "*")
+	if !ok {
+		return false
+	}
+	if isLabel(rest, true) {
+		return true
+	}
+	rest, ok = strings.CutPrefix(rest, "-")
+	return ok && isLabel(rest, true)
+}
 
 // IsDNS1123Label reports whether s is a DNS-1123 label as Istio checks
 // host-name labels: at most 63 letters, digits and "-", starting and
 // ending with a letter or digit. Upper case is allowed (host names compare
 // case-insensitively).
-func IsDNS1123Label(s string) bool { return len(s) <= MaxLabelLength && dnsLabel.MatchString(s) }
+func IsDNS1123Label(s string) bool { return len(s) <= MaxLabelLength && isLabel(s, true) }
 
 // IsLowerDNS1123Label reports whether s is a Kubernetes DNS-1123 label:
 // as IsDNS1123Label but lower case only. Namespace names, subset names and
 // port names follow this rule.
-func IsLowerDNS1123Label(s string) bool { return len(s) <= MaxLabelLength && lowerLabel.MatchString(s) }
+func IsLowerDNS1123Label(s string) bool { return len(s) <= MaxLabelLength && isLabel(s, false) }
 
 // IsDNS1123Subdomain reports whether s is a Kubernetes DNS-1123 subdomain
 // (object names): lower-case labels joined by dots, at most 253 characters.
@@ -42,8 +75,8 @@ func IsDNS1123Subdomain(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
-		if !lowerLabel.MatchString(l) {
+	for l := range strings.SplitSeq(s, ".") {
+		if !isLabel(l, false) {
 			return false
 		}
 	}
@@ -116,7 +149,7 @@ func ValidateWildcardDomain(name string) error {
 		return err
 	}
 	first, rest, hasRest := strings.Cut(name, ".")
-	if len(first) > MaxLabelLength || !wildcardLabel.MatchString(first) {
+	if len(first) > MaxLabelLength || !isWildcardLabel(first) {
 		if strings.Contains(name[len(first):], "*") || strings.Count(first, "*") > 1 || (strings.Contains(first, "*") && first[0] != '*') {
 			return fmt.Errorf("has a wildcard that is not at the start of the first label (write \"*.example.com\")")
 		}
