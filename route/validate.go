@@ -112,6 +112,9 @@ type validator struct {
 	// validHosts memoises host names that passed hostName: a
 	// configuration names the same destination hosts over and over.
 	validHosts map[string]struct{}
+	// validRegexes memoises regexes that passed regex, for the same
+	// reason.
+	validRegexes map[string]struct{}
 }
 
 // object sets the object the next problems are about.
@@ -315,6 +318,9 @@ func (v *validator) regex(code string, f fieldPath, re string) {
 		v.errf(code, f, "", "is %d characters long; Istio accepts at most 1024", len(re))
 		return
 	}
+	if _, ok := v.validRegexes[re]; ok {
+		return
+	}
 	// Parsing is all regexp.Compile can fail at (same errors), at a third
 	// of the cost; Compile compiles the regex itself later.
 	if _, err := syntax.Parse(re, syntax.Perl); err != nil {
@@ -323,7 +329,12 @@ func (v *validator) regex(code string, f fieldPath, re string) {
 			msg = msg[i+2:]
 		}
 		v.errf(code, f, q(re), "is not a valid RE2 regular expression (%s); RE2 has no lookarounds or backreferences", msg)
+		return
 	}
+	if v.validRegexes == nil {
+		v.validRegexes = map[string]struct{}{}
+	}
+	v.validRegexes[re] = struct{}{}
 }
 
 // gatewayNames checks gateway references: "mesh", "name", "ns/name", or

@@ -55,7 +55,8 @@ func (v *validator) crossObject(cfg *Config) {
 // duplicates warns about objects defined twice (same kind, namespace and
 // name): applying both keeps only the last.
 func (v *validator) duplicates(cfg *Config) {
-	seen := map[ObjectRef]Source{}
+	seen := make(map[ObjectRef]Source, len(cfg.VirtualServices)+len(cfg.DestinationRules)+
+		len(cfg.ServiceEntries)+len(cfg.Gateways)+len(cfg.WorkloadEntries))
 	check := func(m *Meta, kind string) {
 		ref := m.Ref(kind)
 		if first, dup := seen[ref]; dup {
@@ -270,7 +271,7 @@ func (v *validator) hostConflicts(all []*VirtualService) {
 		}
 		return a.Namespace < b.Namespace
 	})
-	owner := map[string]*VirtualService{}
+	owner := make(map[string]*VirtualService, len(mesh))
 	for _, vs := range mesh {
 		v.object(&vs.Meta, KindVirtualService)
 		for i, h := range vs.Spec.Hosts {

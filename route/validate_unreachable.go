@@ -25,14 +25,15 @@ func (v *validator) unreachableHTTP(routes []*networking.HTTPRoute) {
 		rule int
 		item int
 	}
-	if clauses := countHTTPClauses(routes); clauses > maxUnreachableClauses {
+	clauses := countHTTPClauses(routes)
+	if clauses > maxUnreachableClauses {
 		// Comparing every clause with every earlier one is quadratic: on
 		// 100,000 rules it would stall validation for minutes.
 		v.add(SeverityInfo, "unreachable-skipped", field("spec.http"), num(clauses),
 			fmt.Sprintf("has %d match clauses, more than %d, so rules hidden by earlier rules are not looked for", clauses, maxUnreachableClauses))
 		return
 	}
-	var earlier []seen
+	earlier := make([]seen, 0, clauses) // at most every clause
 	for i, r := range routes {
 		if r == nil {
 			continue
