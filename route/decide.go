@@ -229,10 +229,20 @@ func setTarget(d *Decision, ti *targetInfo, dest Destination, req *match.Request
 // the clause that matched (nil for none), path the normalised request
 // target (path and query).
 func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request, path string) {
-	ti := dp.target(v)
-	hash := setTarget(d, ti, dp.dest, req)
-	if ti.undefined {
-		d.Status = 503
+	var hash bool
+	if dp.fixed {
+		tg := &dp.fixedTarget
+		d.Destination = Destination{Host: tg.Host, Subset: tg.Subset, Port: tg.Port}
+		d.Target, d.DestinationRule, hash = *tg, dp.fixedDR, dp.fixedHash
+		if dp.fixedReason != "" {
+			d.Action, d.Reason, d.Status = ActionUnavailable, dp.fixedReason, 503
+		}
+	} else {
+		ti := dp.target(v)
+		hash = setTarget(d, ti, dp.dest, req)
+		if ti.undefined {
+			d.Status = 503
+		}
 	}
 
 	d.Path, d.Authority = path, req.Authority

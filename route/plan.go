@@ -1,12 +1,14 @@
 package route
 
 import (
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
 
 	"github.com/meshroute/meshroute/fault"
 	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/policy"
 )
 
 // The request path reads compiled rules through two compact forms built
@@ -58,6 +60,15 @@ type destPlan struct {
 	// rd.targets holds one per view.
 	ti *targetInfo
 	rd *routeDest
+
+	// fixed is set when ti is and the port does not depend on the
+	// request (the destination or its ServiceEntry names it): setTarget's
+	// output is then precomputed below, and ti need not be read.
+	fixed       bool
+	fixedHash   bool
+	fixedTarget policy.Target
+	fixedDR     ObjectRef
+	fixedReason string // set when the subset is undefined (503)
 }
 
 // target returns the destination's resolved target in view v.
@@ -140,7 +151,41 @@ func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
 			out = append(out, newSlot(p, rm))
 		}
 	}
+	packSlotStrings(out)
 	return out
+}
+
+// packSlotStrings copies the slots' uris into one string, so that trying
+// a host's slots reads neighbouring memory rather than a string allocated
+// with each configuration object, and makes standard methods the
+// net/http constants.
+func packSlotStrings(slots []slot) {
+	n := 0
+	for i := range slots {
+		n += len(slots[i].uri)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range slots {
+		b.WriteString(slots[i].uri)
+	}
+	all, off := b.String(), 0
+	for i := range slots {
+		s := &slots[i]
+		s.uri, off = all[off:off+len(s.uri)], off+len(s.uri)
+		s.method = internMethod(s.method)
+	}
+}
+
+// internMethod returns the net/http constant equal to m, or m.
+func internMethod(m string) string {
+	for _, c := range [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
+		if m == c {
+			return c
+		}
+	}
+	return m
 }
 
 // planner builds the rule plans of a table in one array each for plans and
@@ -198,6 +243,14 @@ func newDestPlan(rd *routeDest) destPlan {
 	dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
 	if sharedTarget(rd.targets) {
 		dp.ti = rd.targets[0]
+	}
+	if ti := dp.ti; ti != nil && (rd.dest.Port != 0 || ti.sePort != 0) {
+		var d Decision
+		dp.fixedHash = setTarget(&d, ti, rd.dest, nil)
+		dp.fixed, dp.fixedTarget, dp.fixedDR = true, d.Target, d.DestinationRule
+		if ti.undefined {
+			dp.fixedReason = ti.reason
+		}
 	}
 	return dp
 }
