@@ -34,11 +34,14 @@ type compiler struct {
 	// (regexCompiler).
 	compileRegex match.RegexCompiler
 
-	// Arrays the rules, match clauses and destinations of the Table come
-	// from (compile_alloc.go).
+	// Arrays the VirtualServices, rules, match clauses and destinations of
+	// the Table come from (compile_alloc.go).
+	vsArena    arena[compiledVS]
 	ruleArena  arena[httpRule]
 	matchArena arena[ruleMatch]
 	destArena  arena[routeDest]
+	strLists   sliceArena[string]
+	ruleLists  sliceArena[*httpRule]
 	matchLists sliceArena[*ruleMatch]
 	destLists  sliceArena[*routeDest]
 }
@@ -169,12 +172,16 @@ func (c *compiler) compileVirtualServices() {
 		if vs == nil || vs.Spec == nil || len(vs.Spec.GetHosts()) == 0 {
 			continue
 		}
-		cvs := &compiledVS{
+		cvs := c.vsArena.new()
+		*cvs = compiledVS{
 			ref:      vs.Ref(KindVirtualService),
 			meta:     &vs.Meta,
 			gateways: resolveGateways(vs.Spec.GetGateways(), vs.Namespace),
 			export:   newExportSet(vs.Spec.GetExportTo(), vs.Namespace),
 			order:    len(c.vss),
+			hosts:    c.strLists.make(len(vs.Spec.GetHosts())),
+			// A delegate can add rules: append reallocates then.
+			http: c.ruleLists.make(len(vs.Spec.GetHttp())),
 		}
 		for _, h := range vs.Spec.GetHosts() {
 			cvs.hosts = append(cvs.hosts, ihost.Expand(h, vs.Namespace, c.opts.domain))
@@ -212,6 +219,7 @@ func (c *compiler) compileVirtualServices() {
 			}
 			cvs.tls = append(cvs.tls, rule)
 		}
+		cvs.http = full(cvs.http)
 		c.vss = append(c.vss, cvs)
 	}
 }

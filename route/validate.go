@@ -69,11 +69,15 @@ import (
 // or with a broken percent escape), authority (not a host[:port]). The
 // loader's codes are listed on
 // LoadPaths.
-func Validate(cfg *Config) Problems {
+func Validate(cfg *Config) Problems { return validate(cfg, true) }
+
+// validate is Validate; without notes it leaves out the SeverityInfo
+// problems, for callers that only act on errors and warnings.
+func validate(cfg *Config, notes bool) Problems {
 	if cfg == nil {
 		return nil
 	}
-	v := &validator{}
+	v := &validator{noNotes: !notes}
 	v.out = append(v.out, cfg.Warnings...)
 	for _, vs := range cfg.VirtualServices {
 		if vs != nil {
@@ -115,6 +119,8 @@ type validator struct {
 	// validRegexes memoises regexes that passed regex, for the same
 	// reason.
 	validRegexes map[string]struct{}
+	// noNotes drops SeverityInfo problems (validate).
+	noNotes bool
 }
 
 // object sets the object the next problems are about.
@@ -124,6 +130,9 @@ func (v *validator) object(m *Meta, kind string) {
 
 // add records a problem; only here does the field path become a string.
 func (v *validator) add(sev Severity, code string, f fieldPath, value, rule string) {
+	if sev == SeverityInfo && v.noNotes {
+		return
+	}
 	v.out = append(v.out, &Problem{
 		Severity: sev, Source: v.src, Object: v.ref, Field: f.String(), Value: value, Rule: rule, Code: code,
 	})
