@@ -29,14 +29,19 @@ const (
 	bodyBuffered                 // whole body in buf
 )
 
+// noBody is the replayBody of every request without a body: one that is
+// never changed (next, copyForMirror and close leave a bodyNone alone).
+var noBody = &replayBody{mode: bodyNone}
+
 // newReplayBody prepares req's body. need says whether it must be
 // replayable (retries or mirrors are possible); without need it is passed
 // through once.
 func newReplayBody(req *http.Request, need bool, limit int64) (*replayBody, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return noBody, nil
+	}
 	b := &replayBody{orig: req.Body, limit: limit, length: req.ContentLength}
 	switch {
-	case req.Body == nil || req.Body == http.NoBody:
-		b.mode = bodyNone
 	case !need:
 		b.mode = bodyOnce
 	case req.GetBody != nil:

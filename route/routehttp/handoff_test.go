@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/meshroute/meshroute/match"
+	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/route"
+	"github.com/meshroute/meshroute/subset"
 )
 
 // handoffs are the ways Middleware can hand a request over.
@@ -364,5 +366,66 @@ func TestMiddlewareTimeoutAfterPanic(t *testing.T) {
 	defer w.mu.Unlock()
 	if w.wrote {
 		t.Error("a response was written after the handler panicked")
+	}
+}
+
+// cannedRoundTripper answers every request with the same response,
+// allocating nothing itself.
+type cannedRoundTripper struct{ resp http.Response }
+
+func (c *cannedRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	clear(c.resp.Header)
+	c.resp.StatusCode, c.resp.Body, c.resp.Request = http.StatusOK, http.NoBody, req
+	return &c.resp, nil
+}
+
+// TestTransportAllocs pins what the Transport allocates per routed request
+// of its own, Table.Decide replaced by a fixed decision and the upstream by
+// a canned answer: the upstream header copy (a map and its first group)
+// and one outbound (request, URL, added header values, response body
+// wrapper); a route timeout adds one context.WithTimeout and the
+// x-envoy-expected-rq-timeout-ms value.
+func TestTransportAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops pooled state at random")
+	}
+	withTimeout := testing.AllocsPerRun(100, func() {
+		_, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		cancel()
+	})
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{
+		Host:      reviewsHost,
+		Ports:     []subset.ServicePort{{Number: 9080, Name: "http"}},
+		Endpoints: []subset.Endpoint{{Address: "127.0.0.1", Port: 9, Labels: map[string]string{"version": "v1"}}},
+	})
+	plain := routed(reviewsHost)
+	plain.Target.Port, plain.Destination.Port = 9080, 9080
+	timed := plain
+	timed.Timeout = 15 * time.Second
+	for _, tc := range []struct {
+		name string
+		d    route.Decision
+		want float64
+	}{
+		{"routed, no timeout", plain, 3},
+		{"routed, route timeout", timed, 3 + withTimeout + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := NewTransport(emptyTable, policy.NewRuntime(reg), decideAlways(tc.d),
+				WithUpstreamTransport(&cannedRoundTripper{resp: http.Response{Header: make(http.Header)}}))
+			req := httptest.NewRequest("GET", "http://reviews:9080/", nil)
+			req.RequestURI = ""
+			got := testing.AllocsPerRun(200, func() {
+				resp, err := rt.RoundTrip(req)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("RoundTrip: %v, %v", resp, err)
+				}
+				resp.Body.Close()
+			})
+			if got != tc.want {
+				t.Errorf("allocs per request = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -84,29 +85,46 @@ func newTransport(src route.TableSource, eps endpoints, c config) *transport {
 	return t
 }
 
+// call is a RoundTrip's request view and decision. It comes from callPool
+// and goes back when RoundTrip returns: nothing the Transport leaves
+// behind (the response, its body, mirrors in flight) refers to it.
+type call struct {
+	view match.Request
+	d    route.Decision
+}
+
+var callPool = sync.Pool{New: func() any { return new(call) }}
+
 // RoundTrip decides on req and carries the decision out.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if dc := decisionOf(ctx); dc != nil && dc.upstream {
-		// The Gateway's middleware stage decided and injected faults.
-		view := *dc.view
-		return t.carryOut(req, &dc.d, &view)
+		// The Gateway's middleware stage decided and injected faults; its
+		// handoff keeps the decision and view unchanged.
+		return t.carryOut(req, &dc.d, dc.view)
 	}
-	var view match.Request
-	t.cfg.viewInto(&view, req)
-	var d route.Decision
-	t.cfg.decideInto(&d, t.src.Table(), &view)
-	if delay := d.Fault.DelayDuration(); delay > 0 {
+	c := callPool.Get().(*call)
+	t.cfg.viewInto(&c.view, req)
+	t.cfg.decideInto(&c.d, t.src.Table(), &c.view)
+	resp, err := t.decided(ctx, req, c)
+	*c = call{}
+	callPool.Put(c)
+	return resp, err
+}
+
+// decided injects the fault of c's decision and carries the decision out.
+func (t *transport) decided(ctx context.Context, req *http.Request, c *call) (*http.Response, error) {
+	if delay := c.d.Fault.DelayDuration(); delay > 0 {
 		if err := fault.Wait(ctx, delay); err != nil {
 			closeBody(req)
 			return nil, err
 		}
 	}
-	if abort, ok := d.Fault.AbortWith(); ok {
+	if abort, ok := c.d.Fault.AbortWith(); ok {
 		closeBody(req)
 		return abortResponse(req, abort), nil
 	}
-	return t.carryOut(req, &d, &view)
+	return t.carryOut(req, &c.d, &c.view)
 }
 
 // carryOut answers a non-forwarded decision or forwards the request.
@@ -130,6 +148,18 @@ type attempt struct {
 	lease  policy.Lease
 	cancel context.CancelFunc // per-try timeout; nil without one
 	ctx    context.Context
+	out    *outbound
+}
+
+// outbound is what one attempt sends — its request, URL and the values
+// of the headers the attempt adds — and, when its response is the one
+// returned, the body wrapper that ends the attempt: one allocation, as
+// all live as long as the response (whose Request is req).
+type outbound struct {
+	req  http.Request
+	url  url.URL
+	vals [2]string // x-envoy-attempt-count, x-envoy-expected-rq-timeout-ms
+	body responseBody
 }
 
 // forward sends a routed request with retries within the route timeout.
@@ -171,7 +201,8 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 		if retry.PerTryTimeout > 0 {
 			a.ctx, a.cancel = context.WithTimeout(routeCtx, retry.PerTryTimeout)
 		}
-		out, berr := t.outRequest(req, d, a, hdr, authority, body)
+		var berr error
+		a.out, berr = t.outRequest(req, d, a, hdr, authority, body)
 		if berr != nil {
 			callIf(retryRelease)
 			a.finish(policy.Result{LocalOrigin: true, Err: berr})
@@ -179,7 +210,7 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 			callIf(release)
 			return nil, berr
 		}
-		resp, rerr := t.upstream(&d.Target).RoundTrip(out)
+		resp, rerr := t.upstream(&d.Target).RoundTrip(&a.out.req)
 		// The retry slot (if this attempt is a retry) is held until the
 		// attempt has its answer.
 		callIf(retryRelease)
@@ -251,8 +282,7 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 		}
 		// The request stays active (circuit breaking) and its timeouts
 		// armed until the caller has read or closed the body.
-		resp.Body = &responseBody{ReadCloser: resp.Body, lease: a.lease, status: resp.StatusCode,
-			cancels: [2]context.CancelFunc{a.cancel, release}}
+		a.wrapBody(resp, release)
 		return resp, nil
 	case failCanceled:
 		a.stop()
@@ -272,8 +302,7 @@ func (t *transport) notRetried(req *http.Request, d *route.Decision, a attempt, 
 		resp.Header[HeaderNotRetried] = []string{"request body larger than the " +
 			strconv.FormatInt(t.cfg.maxBody, 10) + "-byte replay buffer"}
 		d.ResponseHeaders.Apply(resp.Header)
-		resp.Body = &responseBody{ReadCloser: resp.Body, lease: a.lease, status: resp.StatusCode,
-			cancels: [2]context.CancelFunc{a.cancel, release}}
+		a.wrapBody(resp, release)
 		return resp, nil
 	}
 	a.stop()
@@ -288,6 +317,14 @@ func pickFailure(req *http.Request, d *route.Decision, err error) *http.Response
 		return routerResponse(req, d, http.StatusServiceUnavailable, BodyOverflow, hdrOverloaded, "true")
 	}
 	return routerResponse(req, d, http.StatusServiceUnavailable, BodyNoHealthyUpstream)
+}
+
+// wrapBody makes resp's body end the attempt (and, through release, the
+// route timeout) when the caller is done with it.
+func (a *attempt) wrapBody(resp *http.Response, release context.CancelFunc) {
+	a.out.body = responseBody{ReadCloser: resp.Body, lease: a.lease, status: resp.StatusCode,
+		cancels: [2]context.CancelFunc{a.cancel, release}}
+	resp.Body = &a.out.body
 }
 
 func (a *attempt) stop() {
@@ -330,9 +367,13 @@ func upstreamHeader(req *http.Request, d *route.Decision, view *match.Request) h
 }
 
 // outRequest builds the request of one attempt.
-func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, hdr http.Header, authority string, body *replayBody) (*http.Request, error) {
-	out := req.WithContext(a.ctx)
-	u := new(url.URL)
+func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, hdr http.Header, authority string, body *replayBody) (*outbound, error) {
+	o := new(outbound)
+	// WithContext is inlined here and its copy, which does not escape,
+	// stays on the stack: req is copied into o without an allocation of
+	// its own.
+	o.req = *req.WithContext(a.ctx)
+	out, u := &o.req, &o.url
 	if req.URL != nil {
 		*u = *req.URL
 	}
@@ -348,12 +389,14 @@ func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, 
 	if a.n > 1 {
 		hdr = hdr.Clone()
 	}
-	hdr[hdrAttemptCount] = []string{attemptCount(a.n)}
+	o.vals[0] = attemptCount(a.n)
+	hdr[hdrAttemptCount] = o.vals[0:1:1]
 	if d.Timeout > 0 || d.Retry.PerTryTimeout > 0 {
 		// What Envoy tells the upstream about the time it has left: the
 		// per-try timeout, or what remains of the route timeout.
 		if dl, ok := a.ctx.Deadline(); ok {
-			hdr[hdrExpectedTimeout] = []string{strconv.FormatInt(max(time.Until(dl).Milliseconds(), 0), 10)}
+			o.vals[1] = strconv.FormatInt(max(time.Until(dl).Milliseconds(), 0), 10)
+			hdr[hdrExpectedTimeout] = o.vals[1:2:2]
 		}
 	}
 	out.Header = hdr
@@ -367,7 +410,7 @@ func (t *transport) outRequest(req *http.Request, d *route.Decision, a attempt, 
 	} else {
 		out.ContentLength = body.length
 	}
-	return out, nil
+	return o, nil
 }
 
 var attemptCounts = [...]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
