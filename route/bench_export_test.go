@@ -89,4 +89,7 @@ func (t *Table) DropIndexPart(part string) {
 			slices.Sort(x.other)
 		}
 	}
+	for _, v := range t.views {
+		v.refreshHostRefs()
+	}
 }

@@ -43,19 +43,19 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 			return d
 		}
 	}
-	vh := v.findVhost(req.Authority)
-	if vh == nil {
+	h := v.findHost(req.Authority)
+	if h.vh == nil {
 		return t.unknownHost(v, req)
 	}
 	// Envoy normalises the path (Istio's pathNormalization BASE) before
 	// routing, matches the path without its query, and forwards the
 	// normalised path with the query.
 	target := match.NormalizePath(req.Path)
-	if vh.defaultRoute != nil {
-		t.defaultRoute(&d, v, vh, req, target)
+	if h.defaultPlan != nil {
+		t.defaultRoute(&d, v, h.defaultPlan, req, target)
 		return d
 	}
-	sl := vh.firstMatch(req, pathOnly(target))
+	sl := h.firstMatch(req, pathOnly(target))
 	if sl == nil {
 		return noRoute(reasonNoRoute)
 	}
@@ -77,12 +77,12 @@ func pathOnly(target string) string {
 // matches req, whose normalised path without query is path, through the
 // host's ruleIndex when it has one (index.go), else trying the slots in
 // order; nil when none does.
-func (vh *vhost) firstMatch(req *match.Request, path string) *slot {
-	if vh.index != nil {
-		return vh.index.first(req, path)
+func (h *hostRef) firstMatch(req *match.Request, path string) *slot {
+	if h.index != nil {
+		return h.index.first(req, path)
 	}
-	for i := range vh.slots {
-		if sl := &vh.slots[i]; sl.matches(req, path) {
+	for i := range h.slots {
+		if sl := &h.slots[i]; sl.matches(req, path) {
 			return sl
 		}
 	}
@@ -122,9 +122,8 @@ func (t *Table) unknownHost(v *view, req *match.Request) Decision {
 // defaultRoute decides for a registry host no VirtualService claims:
 // Envoy's default route to the service, with the DestinationRule's
 // top-level policy and the table's default timeout and retries.
-func (t *Table) defaultRoute(d *Decision, v *view, vh *vhost, req *match.Request, target string) {
+func (t *Table) defaultRoute(d *Decision, v *view, p *rulePlan, req *match.Request, target string) {
 	d.Action, d.DefaultRoute, d.Rule = ActionRoute, true, RuleRef{Index: -1, MatchIndex: -1}
-	p := vh.defaultPlan
 	t.forward(d, v, p, &p.dest0, nil, req, target)
 }
 

@@ -28,7 +28,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		return t.unknownHost(v, req)
 	}
 	if vh.defaultRoute != nil {
-		t.defaultRoute(&d, v, vh, req, match.NormalizePath(req.Path))
+		t.defaultRoute(&d, v, vh.defaultPlan, req, match.NormalizePath(req.Path))
 		return d
 	}
 	for i := range vh.routes {

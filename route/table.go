@@ -132,6 +132,9 @@ func (t *Table) build(c *compiler) {
 	t.defaultRule.retry, _ = c.compileRetry(nil)
 	t.buildPlans()
 	t.buildIndexes()
+	for _, v := range t.views {
+		v.refreshHostRefs()
+	}
 }
 
 // bindsTo reports whether vs applies on gateway gw, at the VirtualService
@@ -158,7 +161,7 @@ func (v *view) consider(vs *compiledVS, taken bool, reason string, hosts []strin
 // every host the oldest visible VirtualService wins (virtualservice.md
 // §1.2); registry hosts no VirtualService claims get a default route.
 func (c *compiler) buildMeshView(id int, ns string) *view {
-	v := &view{id: id, gateway: match.MeshGateway, namespace: ns, exact: map[string]*vhost{}, byAddr: map[netip.Addr]*vhost{}}
+	v := &view{id: id, gateway: match.MeshGateway, namespace: ns, exact: map[string]*hostRef{}, byAddr: map[netip.Addr]*vhost{}}
 	claimed := map[string]*vhost{}
 	for _, vs := range c.vss {
 		vsLevel, bound := vs.bindsTo(match.MeshGateway)
@@ -249,7 +252,7 @@ func (c *compiler) registryOwner(claimed map[string]*vhost, h string) *vhost {
 // merged per host with catch-all rules moved last (virtualservice.md §1.3).
 func (c *compiler) buildGatewayView(id int, gw string, port uint32) *view {
 	gns := gw[:strings.IndexByte(gw, '/')]
-	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*vhost{}, byAddr: map[netip.Addr]*vhost{}}
+	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*hostRef{}, byAddr: map[netip.Addr]*vhost{}}
 	byHost := map[string]*vhost{}
 	for _, vs := range c.vss {
 		vsLevel, bound := vs.bindsTo(gw)

@@ -19,17 +19,20 @@ type view struct {
 	// Envoy's virtual-host domain index (virtualservice.md §1.1): exact
 	// domains by map, then suffix wildcards longest first, prefix
 	// wildcards longest first, then "*".
-	exact map[string]*vhost
+	exact map[string]*hostRef
 	// suffixDot holds the suffix wildcards whose remaining part starts
 	// with "." ("*.foo.com" as ".foo.com"), found by trying each label
 	// boundary of the request host from the longest suffix down; suffix
 	// holds the partial ones ("*-bar.foo.com"), longest first.
-	suffixDot map[string]*vhost
+	suffixDot map[string]*hostRef
 	suffix    []wildDomain
 	prefix    []wildDomain
 	any       *vhost
 
 	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
+
+	// refSlab is the array the view's hostRefs are allocated from.
+	refSlab []hostRef
 
 	// tcpAll and tlsAll are the TCP and TLS rules of every VirtualService
 	// the view takes, in order: TLS connections are routed by SNI across
@@ -92,6 +95,9 @@ type vhost struct {
 	// where TCP connections no tcp rule takes go (sidecars).
 	self *routeDest
 
+	// hot is the host's record in the domain maps (hostRef).
+	hot *hostRef
+
 	// slots are the clauses that apply, in order (plan.go); hosts with
 	// the same rules share them. defaultPlan is the plan of defaultRoute.
 	slots       []slot
@@ -100,6 +106,50 @@ type vhost struct {
 	// index finds the first matching slot without trying each (nil for
 	// hosts with few clauses: see index.go).
 	index *ruleIndex
+}
+
+// hostRef is a virtual host as the domain maps hold it: the fields an
+// HTTP decision reads, in an array of a view's hosts (refSlab), so that
+// finding a host reads a small dense record rather than the vhost.
+// refreshHostRefs fills them once the table is built.
+type hostRef struct {
+	vh          *vhost
+	slots       []slot
+	index       *ruleIndex
+	defaultPlan *rulePlan
+}
+
+// noHost is the hostRef of no virtual host.
+var noHost = &hostRef{}
+
+// hostRef returns vh's record, allocating it on first use.
+func (v *view) hostRef(vh *vhost) *hostRef {
+	if vh.hot == nil {
+		if len(v.refSlab) == cap(v.refSlab) {
+			v.refSlab = make([]hostRef, 0, 256)
+		}
+		v.refSlab = append(v.refSlab, hostRef{vh: vh})
+		vh.hot = &v.refSlab[len(v.refSlab)-1]
+	}
+	return vh.hot
+}
+
+// ref returns vh's record, noHost for nil.
+func (vh *vhost) ref() *hostRef {
+	if vh == nil {
+		return noHost
+	}
+	return vh.hot
+}
+
+// refreshHostRefs copies the virtual hosts' slots, indexes and default
+// plans into their records.
+func (v *view) refreshHostRefs() {
+	for _, vh := range v.vhosts {
+		if r := vh.hot; r != nil {
+			*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
+		}
+	}
 }
 
 // routeEntry is one HTTP rule in a virtual host's ordered list.
@@ -120,6 +170,7 @@ type l4Entry struct {
 // addDomain registers domain d for vh unless an earlier virtual host
 // already has it (Istio drops duplicate domains; the first wins).
 func (v *view) addDomain(d string, vh *vhost) {
+	v.hostRef(vh)
 	switch {
 	case d == "*":
 		if v.any != nil {
@@ -131,9 +182,9 @@ func (v *view) addDomain(d string, vh *vhost) {
 			return
 		}
 		if v.suffixDot == nil {
-			v.suffixDot = map[string]*vhost{}
+			v.suffixDot = map[string]*hostRef{}
 		}
-		v.suffixDot[d[1:]] = vh
+		v.suffixDot[d[1:]] = v.hostRef(vh)
 	case strings.HasPrefix(d, "*"):
 		for _, w := range v.suffix {
 			if w.affix == d[1:] {
@@ -152,7 +203,7 @@ func (v *view) addDomain(d string, vh *vhost) {
 		if _, ok := v.exact[d]; ok {
 			return
 		}
-		v.exact[d] = vh
+		v.exact[d] = v.hostRef(vh)
 	}
 	v.domains = append(v.domains, domainEntry{domain: d, vh: vh})
 }
@@ -163,18 +214,19 @@ func (v *view) sortWildcards() {
 	sortStable(v.prefix, func(a, b wildDomain) bool { return len(a.affix) > len(b.affix) })
 }
 
-// lookup returns the virtual host for a lower-case host name (no port).
-func (v *view) lookup(h string) *vhost {
-	if vh, ok := v.exact[h]; ok {
-		return vh
+// lookup returns the virtual host for a lower-case host name (no port);
+// its vh is nil when none serves it.
+func (v *view) lookup(h string) *hostRef {
+	if r, ok := v.exact[h]; ok {
+		return r
 	}
-	var best *vhost
+	best := noHost
 	bestLen := 0
 	if len(v.suffixDot) > 0 {
 		for i := 1; i < len(h); i++ {
 			if h[i] == '.' {
-				if vh, ok := v.suffixDot[h[i:]]; ok {
-					best, bestLen = vh, len(h)-i
+				if r, ok := v.suffixDot[h[i:]]; ok {
+					best, bestLen = r, len(h)-i
 					break
 				}
 			}
@@ -186,25 +238,29 @@ func (v *view) lookup(h string) *vhost {
 			break
 		}
 		if len(h) > len(w.affix) && strings.HasSuffix(h, w.affix) {
-			return w.vh
+			return w.vh.ref()
 		}
 	}
-	if best != nil {
+	if best.vh != nil {
 		return best
 	}
 	for i := range v.prefix {
 		w := &v.prefix[i]
 		if len(h) > len(w.affix) && strings.HasPrefix(h, w.affix) {
-			return w.vh
+			return w.vh.ref()
 		}
 	}
-	return v.any
+	return v.any.ref()
 }
 
-// findVhost selects the virtual host for a request authority: the port is
+// findVhost is findHost's virtual host, nil when none serves the
+// authority.
+func (v *view) findVhost(authority string) *vhost { return v.findHost(authority).vh }
+
+// findHost selects the virtual host for a request authority: the port is
 // ignored and the comparison is case-insensitive. It does not allocate for
 // host names up to 255 bytes.
-func (v *view) findVhost(authority string) *vhost {
+func (v *view) findHost(authority string) *hostRef {
 	h, _ := splitAuthority(authority)
 	for i := 0; i < len(h); i++ {
 		if c := h[i]; 'A' <= c && c <= 'Z' {
