@@ -76,15 +76,15 @@ func Compile(cfg *Config, opts ...Option) (*Table, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	probs := validateConfig(cfg)
-	if err := probs.Err(); err != nil {
-		return nil, err
-	}
 	c := &compiler{
 		opts: o, cfg: cfg,
 		seByHost: map[string]*ServiceEntry{}, seAddr: map[string]string{},
 		delegates: map[string]*VirtualService{}, gwObjs: map[string]*Gateway{},
 		drCache: map[drKey]*mergedDR{}, targetCache: map[targetKey]*targetInfo{},
+	}
+	probs := validateConfig(cfg, c.validationRegexes())
+	if err := probs.Err(); err != nil {
+		return nil, err
 	}
 	c.indexRegistry()
 	c.compileVirtualServices()

@@ -33,6 +33,18 @@ func (c *compiler) regexCompiler() match.RegexCompiler {
 	return c.compileRegex
 }
 
+// validationRegexes returns the compiler the validator may check match
+// regexes with (validator.anchoredRegex): the cached RE2 engine, so that
+// each regex is parsed once for both validation and compilation. With the
+// regexp2 engine it returns nil: the validator then parses the regexes as
+// RE2 on its own, as the matchers are compiled by another engine.
+func (c *compiler) validationRegexes() match.RegexCompiler {
+	if c.opts.regexEngine == Regexp2 {
+		return nil
+	}
+	return c.regexCompiler()
+}
+
 // requestPort is the port the request was addressed to: req.Port, else
 // the authority's port, else 0.
 func requestPort(req *match.Request) uint32 {

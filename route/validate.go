@@ -13,6 +13,7 @@ import (
 	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshroute/meshroute/internal/host"
+	"github.com/meshroute/meshroute/match"
 )
 
 // Validate checks cfg the way Istio's validating webhook (istioctl
@@ -69,15 +70,16 @@ import (
 // or with a broken percent escape), authority (not a host[:port]). The
 // loader's codes are listed on
 // LoadPaths.
-func Validate(cfg *Config) Problems { return validate(cfg, true) }
+func Validate(cfg *Config) Problems { return validate(cfg, true, nil) }
 
 // validate is Validate; without notes it leaves out the SeverityInfo
-// problems, for callers that only act on errors and warnings.
-func validate(cfg *Config, notes bool) Problems {
+// problems, for callers that only act on errors and warnings. A non-nil
+// anchoredRegex becomes validator.anchoredRegex.
+func validate(cfg *Config, notes bool, anchoredRegex match.RegexCompiler) Problems {
 	if cfg == nil {
 		return nil
 	}
-	v := &validator{noNotes: !notes}
+	v := &validator{noNotes: !notes, anchoredRegex: anchoredRegex}
 	v.out = append(v.out, cfg.Warnings...)
 	for _, vs := range cfg.VirtualServices {
 		if vs != nil {
@@ -121,6 +123,13 @@ type validator struct {
 	validRegexes map[string]struct{}
 	// noNotes drops SeverityInfo problems (validate).
 	noNotes bool
+	// anchoredRegex, when not nil, is match.RE2Compiler behind Compile's
+	// cache. A regex the matchers will compile anchored (matchRegex) is
+	// checked by compiling it with this, so that Compile finds it compiled
+	// instead of parsing it a second time: RE2Compiler accepts exactly
+	// the patterns that parse, but for ones it cannot anchor (`\Q` quoting
+	// the closing parenthesis), which the parse below then judges.
+	anchoredRegex match.RegexCompiler
 }
 
 // object sets the object the next problems are about.
@@ -315,6 +324,17 @@ func (v *validator) hostName(code string, f fieldPath, h string, allowIP bool) b
 	}
 	v.validHosts[h] = struct{}{}
 	return true
+}
+
+// matchRegex checks a regular expression the matchers compile anchored
+// (StringMatch), as regex does.
+func (v *validator) matchRegex(code string, f fieldPath, re string) {
+	if v.anchoredRegex != nil && re != "" && len(re) <= 1024 {
+		if _, err := v.anchoredRegex(re); err == nil {
+			return // RE2Compiler accepts only patterns that parse
+		}
+	}
+	v.regex(code, f, re)
 }
 
 // regex checks a regular expression: at most 1024 characters, valid RE2.

@@ -70,7 +70,7 @@ func (v *validator) stringMatch(f fieldPath, sm *networking.StringMatch, isURI b
 			v.errf("empty-prefix", f.dot(".prefix"), "", `must not be empty; to match any value (presence) write {}`)
 		}
 	case *networking.StringMatch_Regex:
-		v.regex("regex", f.dot(".regex"), t.Regex)
+		v.matchRegex("regex", f.dot(".regex"), t.Regex)
 	}
 }
 
