@@ -2,6 +2,7 @@ package routegrpc
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -113,7 +114,8 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		return nil
 	}
 	var avoid []string
-	co := &callOptions{}
+	co := callOptionsPool.Get().(*callOptions)
+	defer co.release()
 	releaseRetry := func() {}
 	for n := 1; ; n++ {
 		o, addr := c.unaryTry(ctx, &d, &mreq, up, req, reply, cc, invoker, co.build(opts), &co.trailer, avoid)
@@ -187,13 +189,24 @@ func (c *client) unaryTry(ctx context.Context, d *route.Decision, mreq *match.Re
 	return o, addr
 }
 
-// callOptions holds, in one allocation per call, the call options of its
-// tries: the caller's, plus grpc.Trailer to learn whether the upstream
-// answered (a status means it did; a connection failure leaves no
-// trailer), plus the authority.
+// callOptions holds the call options of a call's tries: the caller's,
+// plus grpc.Trailer to learn whether the upstream answered (a status means
+// it did; a connection failure leaves no trailer), plus the authority.
+// It comes from callOptionsPool and goes back when the call returns: the
+// invoker has written the trailer and is done with the options by then,
+// as a unary call ends when its invoker returns.
 type callOptions struct {
 	trailer metadata.MD
 	buf     [6]grpc.CallOption
+}
+
+var callOptionsPool = sync.Pool{New: func() any { return new(callOptions) }}
+
+// release clears co, so the pool keeps no caller's options or trailer, and
+// returns it to the pool.
+func (co *callOptions) release() {
+	*co = callOptions{}
+	callOptionsPool.Put(co)
 }
 
 // build returns the caller's options followed by the trailer option, with

@@ -447,3 +447,27 @@ func TestNoTableAnswersUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestUnaryClientInterceptorAllocs pins the unary interceptor's
+// allocations on a split route with the default timeout and retry policy
+// (BenchmarkUnaryInterceptorOverhead's "split route"): the route
+// timeout's context.WithTimeout and nothing else.
+func TestUnaryClientInterceptorAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops pooled state at random")
+	}
+	withTimeout := testing.AllocsPerRun(100, func() {
+		_, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		cancel()
+	})
+	icpt := UnaryClientInterceptor(compile(t, reviewsYAML), WithAuthority("reviews:9080"))
+	noop := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	got := testing.AllocsPerRun(200, func() {
+		if err := icpt(context.Background(), "/grpc.testing.TestService/UnaryCall", nil, nil, nil, noop); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got != withTimeout {
+		t.Errorf("allocs per call = %v, want %v (one context.WithTimeout)", got, withTimeout)
+	}
+}

@@ -2,6 +2,7 @@ package routegrpc
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -14,6 +15,22 @@ import (
 )
 
 type decisionKey struct{}
+
+// decisionCtx is the handler's context: it carries the decision in the
+// same allocation, answering Value(decisionKey{}) itself.
+type decisionCtx struct {
+	context.Context
+	d route.Decision
+}
+
+func (c *decisionCtx) Value(key any) any {
+	if key == (decisionKey{}) {
+		return &c.d
+	}
+	return c.Context.Value(key)
+}
+
+func (c *decisionCtx) String() string { return "routegrpc.decisionContext" }
 
 // DecisionFrom returns the routing decision the server interceptors made
 // for the call whose context is ctx.
@@ -57,25 +74,39 @@ func (s *server) decide(ctx context.Context, method string) (context.Context, *r
 	}
 	req := match.FromGRPC(method, authority, md)
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
-			req.SourceIP = ap.Addr().Unmap()
-		}
+		req.SourceIP = peerIP(p.Addr)
 	}
-	d := s.cfg.decideOn(ctx, s.src, &req)
-	if err := actionError(&d); err != nil {
-		return ctx, &d, err
+	dc := &decisionCtx{}
+	d := &dc.d
+	*d = s.cfg.decideOn(ctx, s.src, &req)
+	if err := actionError(d); err != nil {
+		return ctx, d, err
 	}
-	if err := faultError(ctx, s.cfg, &d); err != nil {
-		return ctx, &d, err
+	if err := faultError(ctx, s.cfg, d); err != nil {
+		return ctx, d, err
 	}
 	if !d.RequestHeaders.Empty() {
 		if md == nil {
 			md = metadata.MD{}
 		}
-		applyRequestOps(md, &d)
+		applyRequestOps(md, d)
 		ctx = metadata.NewIncomingContext(ctx, md)
 	}
-	return context.WithValue(ctx, decisionKey{}, &d), &d, nil
+	dc.Context = ctx
+	return dc, d, nil
+}
+
+// peerIP is the IP address of a peer (IPv4-mapped addresses unmapped), the
+// zero Addr when it has none: read from a TCP address directly, parsed
+// from the address's string form otherwise.
+func peerIP(a net.Addr) netip.Addr {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.AddrPort().Addr().Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 func (s *server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

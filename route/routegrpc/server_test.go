@@ -2,6 +2,7 @@ package routegrpc
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -248,5 +249,52 @@ func TestServerRequestView(t *testing.T) {
 	want.Port, want.SourceIP = 9080, netip.MustParseAddr("127.0.0.1")
 	if diff := cmp.Diff(want, view, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 		t.Errorf("request view (-want +got):\n%s", diff)
+	}
+}
+
+func TestPeerIP(t *testing.T) {
+	tests := []struct {
+		name string
+		addr net.Addr
+		want netip.Addr
+	}{
+		{"tcp v4", &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7).To4(), Port: 1}, netip.MustParseAddr("10.0.0.7")},
+		{"tcp v4 in 16 bytes", &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 1}, netip.MustParseAddr("10.0.0.7")},
+		{"tcp v6 with zone", &net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 1, Zone: "eth0"}, netip.MustParseAddr("fe80::1%eth0")},
+		{"tcp without ip", &net.TCPAddr{Port: 1}, netip.Addr{}},
+		{"other address parsed from its string", &net.UDPAddr{IP: net.ParseIP("::ffff:192.0.2.1"), Port: 1}, netip.MustParseAddr("192.0.2.1")},
+		{"unix socket", &net.UnixAddr{Name: "/run/x.sock", Net: "unix"}, netip.Addr{}},
+	}
+	for _, tc := range tests {
+		if got := peerIP(tc.addr); got != tc.want {
+			t.Errorf("%s: peerIP(%v) = %v, want %v", tc.name, tc.addr, got, tc.want)
+		}
+	}
+}
+
+// TestServerDecisionSharesItsContext: the handler's context carries the
+// decision without a context.WithValue node, and still answers the
+// values of the contexts it derives from.
+func TestServerDecisionSharesItsContext(t *testing.T) {
+	type key struct{}
+	tbl := compile(t, serverYAML)
+	ctx := context.WithValue(context.Background(), key{}, "outer")
+	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs(":authority", "reviews:9080", "end-user", "reserved"))
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/UnaryCall"}
+	_, err := UnaryServerInterceptor(tbl)(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
+		d, ok := DecisionFrom(ctx)
+		if !ok || d.Rule.Name != "only-named" {
+			t.Fatalf("DecisionFrom = %v, %v; want rule only-named", d, ok)
+		}
+		if again, _ := DecisionFrom(context.WithoutCancel(ctx)); again != d {
+			t.Errorf("a derived context found another decision")
+		}
+		if v, _ := ctx.Value(key{}).(string); v != "outer" {
+			t.Errorf("the caller's context value is %q, want %q", v, "outer")
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
