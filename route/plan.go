@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/meshroute/meshroute/fault"
 	"github.com/meshroute/meshroute/match"
@@ -89,6 +90,9 @@ type slot struct {
 	method     string // slotExact, slotPrefix: the exact method, "" for any
 	plan       *rulePlan
 	rm         *ruleMatch // nil for a rule without clauses
+	// uriBuf holds uri when it is short enough: then uri points here and
+	// comparing it reads the slot's own cache lines (packSlotStrings).
+	uriBuf [24]byte
 }
 
 // slotKind says how a slot is tested.
@@ -155,25 +159,37 @@ func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
 	return out
 }
 
-// packSlotStrings copies the slots' uris into one string, so that trying
-// a host's slots reads neighbouring memory rather than a string allocated
-// with each configuration object, and makes standard methods the
-// net/http constants.
+// packSlotStrings moves the slots' uris next to the slots, so that
+// trying a host's slots reads neighbouring memory rather than a string
+// allocated with each configuration object: a short uri into the slot
+// itself, the others into one string. Standard methods become the
+// net/http constants. The slots must be in their final array.
 func packSlotStrings(slots []slot) {
 	n := 0
 	for i := range slots {
-		n += len(slots[i].uri)
+		if len(slots[i].uri) > len(slots[i].uriBuf) {
+			n += len(slots[i].uri)
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for i := range slots {
-		b.WriteString(slots[i].uri)
+		if len(slots[i].uri) > len(slots[i].uriBuf) {
+			b.WriteString(slots[i].uri)
+		}
 	}
-	all, off := b.String(), 0
+	long, off := b.String(), 0
 	for i := range slots {
 		s := &slots[i]
-		s.uri, off = all[off:off+len(s.uri)], off+len(s.uri)
 		s.method = internMethod(s.method)
+		switch n := len(s.uri); {
+		case n == 0:
+		case n <= len(s.uriBuf):
+			copy(s.uriBuf[:], s.uri)
+			s.uri = unsafe.String(&s.uriBuf[0], n)
+		default:
+			s.uri, off = long[off:off+n], off+n
+		}
 	}
 }
 
