@@ -28,11 +28,17 @@ const (
 	// it was given, with its context and with every context derived from
 	// it (context.WithValue, WithCancel, WithTimeout, WithoutCancel, ...)
 	// when it returns: goroutines it starts must have finished with them,
-	// and nothing may keep them for later. A handler that breaks this
-	// reads another request's fields, context values and decision — a data
-	// race (go test -race reports it). Detach what must outlive the
-	// handler first: copy the values it needs out of the context and the
-	// request, and use DecisionFrom's copy of the decision.
+	// functions it registers with context.AfterFunc must not use them
+	// (net/http cancels the context, running those functions, after the
+	// handler returns), and nothing may keep them for later. A handler that
+	// breaks this reads another request's fields, context values and
+	// decision — a data race (go test -race reports it). Detach what must
+	// outlive the handler first: copy the values it needs out of the
+	// context and the request, and use DecisionFrom's copy of the
+	// decision. The request's context should be made of the standard
+	// library's contexts, as net/http's is: derived from a context type of
+	// another package, context.WithCancel and its kin may watch the parent
+	// from a goroutine of their own that outlives the handler.
 	HandoffPooled
 
 	// HandoffNone does not publish the decision: DecisionFrom reports

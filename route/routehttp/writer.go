@@ -58,7 +58,9 @@ func (rw *responseWriter) start(w http.ResponseWriter, ops route.HeaderOps, cors
 // returned and the timer has been disarmed.
 func (rw *responseWriter) reset() {
 	rw.w, rw.ops, rw.cors, rw.origin, rw.timeout = nil, route.HeaderOps{}, nil, "", false
-	clear(rw.h)
+	if len(rw.h) > 0 {
+		clear(rw.h)
+	}
 	rw.wroteHeader, rw.timedOut, rw.done = false, false, false
 }
 
