@@ -76,6 +76,30 @@ func ExampleMiddleware() {
 	// 200 rule everyone-else, subset v1
 }
 
+// WithHandoff(HandoffPooled) reuses the handler's request and context
+// once it has returned, so routing allocates nothing; work that outlives
+// the handler takes what it needs with it — here a copy of the decision —
+// instead of the request or its context.
+func ExampleWithHandoff() {
+	done := make(chan string, 1)
+	handler := routehttp.Middleware(table(), routehttp.WithHandoff(routehttp.HandoffPooled))(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d, _ := routehttp.DecisionFrom(r.Context()) // a copy: safe to keep
+			go func() { done <- "audit: rule " + d.Rule.Name }()
+			io.WriteString(w, "subset "+d.Destination.Subset)
+		}))
+
+	req := httptest.NewRequest("GET", "http://reviews:9080/books", nil)
+	req.Header.Set("End-User", "jason")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Println(rec.Body.String())
+	fmt.Println(<-done)
+	// Output:
+	// subset v2
+	// audit: rule jason-to-v2
+}
+
 // NewTransport is the sidecar in a library: an http.Client whose requests
 // are routed by the VirtualService to the endpoints of the chosen subset.
 func ExampleNewTransport() {
