@@ -70,6 +70,27 @@ func NormalizePath(target string) string {
 	return string(append(buf, query...))
 }
 
+// NormalizePathSplit is NormalizePath that also returns where the
+// normalised path ends and its query string ("?" onward) begins, so that
+// a router needing both the path to match and the target to forward
+// scans the request target once. A target with no '.', '%' or '\\'
+// before its query needs no work and is returned as it is.
+func NormalizePathSplit(target string) (normalized string, pathEnd int) {
+	for i := 0; i < len(target); i++ {
+		switch target[i] {
+		case '?':
+			return target, i
+		case '.', '%', '\\':
+			normalized = NormalizePath(target)
+			if j := strings.IndexByte(normalized, '?'); j >= 0 {
+				return normalized, j
+			}
+			return normalized, len(normalized)
+		}
+	}
+	return target, len(target)
+}
+
 // pathNeedsNormalizing reports, without allocating, whether path has a
 // backslash or a dot segment.
 func pathNeedsNormalizing(path string) bool {

@@ -50,12 +50,12 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 	// Envoy normalises the path (Istio's pathNormalization BASE) before
 	// routing, matches the path without its query, and forwards the
 	// normalised path with the query.
-	target := match.NormalizePath(req.Path)
+	target, pathEnd := match.NormalizePathSplit(req.Path)
 	if h.defaultPlan != nil {
 		t.defaultRoute(&d, v, h.defaultPlan, req, target)
 		return d
 	}
-	sl := h.firstMatch(req, pathOnly(target))
+	sl := h.firstMatch(req, target[:pathEnd])
 	if sl == nil {
 		return noRoute(reasonNoRoute)
 	}
@@ -63,14 +63,6 @@ func (t *Table) Decide(req *match.Request) (d Decision) {
 	// between frames is a measurable part of the request path.
 	t.decideRule(&d, v, sl, req, target)
 	return d
-}
-
-// pathOnly returns a request target without its query string.
-func pathOnly(target string) string {
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		return target[:i]
-	}
-	return target
 }
 
 // firstMatch returns the first slot (clause) of the virtual host that
