@@ -28,7 +28,8 @@ type compiler struct {
 	dests       []*routeDest
 	ns          string // namespace short destination hosts expand in (newDest)
 	drCache     map[drKey]*mergedDR
-	targetCache map[targetKey]*targetInfo
+	targetCache map[hostSubset]*hostTargets // resolveTarget
+	lastTargets *hostTargets
 	problems    Problems
 	// compileRegex is the regex engine with this call's cache
 	// (regexCompiler).
@@ -40,10 +41,13 @@ type compiler struct {
 	ruleArena  arena[httpRule]
 	matchArena arena[ruleMatch]
 	destArena  arena[routeDest]
-	strLists   sliceArena[string]
-	ruleLists  sliceArena[*httpRule]
-	matchLists sliceArena[*ruleMatch]
-	destLists  sliceArena[*routeDest]
+	// resolveTarget's, for the Table too.
+	targetArena     arena[targetInfo]
+	hostTargetArena arena[hostTargets]
+	strLists        sliceArena[string]
+	ruleLists       sliceArena[*httpRule]
+	matchLists      sliceArena[*ruleMatch]
+	destLists       sliceArena[*routeDest]
 }
 
 // registryHost is a host of the service registry: a ServiceEntry host or
@@ -80,7 +84,7 @@ func Compile(cfg *Config, opts ...Option) (*Table, error) {
 		opts: o, cfg: cfg,
 		seByHost: map[string]*ServiceEntry{}, seAddr: map[string]string{},
 		delegates: map[string]*VirtualService{}, gwObjs: map[string]*Gateway{},
-		drCache: map[drKey]*mergedDR{}, targetCache: map[targetKey]*targetInfo{},
+		drCache: map[drKey]*mergedDR{}, targetCache: map[hostSubset]*hostTargets{},
 	}
 	probs := validateConfig(cfg, c.validationRegexes())
 	if err := probs.Err(); err != nil {

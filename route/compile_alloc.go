@@ -7,7 +7,8 @@ import "unsafe"
 // own was a third of Compile's allocations, and the garbage collector pays
 // per object. The compiler hands them out of arrays instead. Every object
 // it hands out belongs to the Table being built (a failed Compile drops
-// them all), so an array lives exactly as long as the objects in it.
+// them all) or to the Compile call alone, so an array lives about as long
+// as the objects in it.
 
 // maxChunkBytes bounds one array: large enough to amortise the
 // allocation, small enough that the unused tail of the last array stays

@@ -132,12 +132,59 @@ func (c *compiler) mergeDRs(ns, h, caller string) *mergedDR {
 }
 
 // resolveTarget resolves (host, subset) for a caller namespace.
+//
+// The Table resolves each destination for every view in turn, so the
+// compiler caches targets per (host, subset), with the callers' targets
+// in a short list, and remembers the last (host, subset): one map lookup
+// per destination rather than one per destination and view.
 func (c *compiler) resolveTarget(caller, h, subsetName string) *targetInfo {
-	key := targetKey{caller, h, subsetName}
-	if t, ok := c.targetCache[key]; ok {
+	hs := c.lastTargets
+	if hs == nil || hs.host != h || hs.subset != subsetName {
+		key := hostSubset{h, subsetName}
+		if hs = c.targetCache[key]; hs == nil {
+			hs = c.hostTargetArena.new()
+			hs.host, hs.subset = h, subsetName
+			c.targetCache[key] = hs
+		}
+		c.lastTargets = hs
+	}
+	for i := range min(hs.n, len(hs.callers)) {
+		if hs.callers[i] == caller {
+			return hs.targets[i]
+		}
+	}
+	if t := hs.more[caller]; t != nil {
 		return t
 	}
-	t := &targetInfo{host: h, subset: subsetName}
+	t := c.newTarget(caller, h, subsetName)
+	if hs.n < len(hs.callers) {
+		hs.callers[hs.n], hs.targets[hs.n] = caller, t
+	} else {
+		if hs.more == nil {
+			hs.more = map[string]*targetInfo{}
+		}
+		hs.more[caller] = t
+	}
+	hs.n++
+	return t
+}
+
+// hostTargets are the targets resolved for one (host, subset): for the
+// first callers in a list, for any more in a map.
+type hostTargets struct {
+	host, subset string
+	n            int // callers resolved
+	callers      [4]string
+	targets      [4]*targetInfo
+	more         map[string]*targetInfo
+}
+
+type hostSubset struct{ host, subset string }
+
+// newTarget resolves (host, subset) for a caller namespace.
+func (c *compiler) newTarget(caller, h, subsetName string) *targetInfo {
+	t := c.targetArena.new()
+	*t = targetInfo{host: h, subset: subsetName}
 	if se := c.seByHost[h]; se != nil && len(se.Spec.GetPorts()) == 1 {
 		t.sePort = se.Spec.GetPorts()[0].GetNumber()
 	}
@@ -180,12 +227,11 @@ func (c *compiler) resolveTarget(caller, h, subsetName string) *targetInfo {
 		pol := policy.MergePolicy(top, sub, p)
 		t.byPort = append(t.byPort, portPolicy{port: p, policy: pol, hash: isConsistentHash(pol)})
 	}
-	sort.Slice(t.byPort, func(i, j int) bool { return t.byPort[i].port < t.byPort[j].port })
-	c.targetCache[key] = t
+	if len(t.byPort) > 1 {
+		sort.Slice(t.byPort, func(i, j int) bool { return t.byPort[i].port < t.byPort[j].port })
+	}
 	return t
 }
-
-type targetKey struct{ caller, host, subset string }
 
 func isConsistentHash(p *networking.TrafficPolicy) bool {
 	return p.GetLoadBalancer().GetConsistentHash() != nil
