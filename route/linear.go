@@ -22,20 +22,21 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 			return d
 		}
 	}
+	refs := t.referencePlans()
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
 	if vh == nil {
 		return t.unknownHost(v, req)
 	}
 	if vh.defaultRoute != nil {
-		t.defaultRoute(&d, v, vh.defaultPlan, req, match.NormalizePath(req.Path))
+		t.defaultRoute(&d, v, refs.defaults[vh], req, match.NormalizePath(req.Path))
 		return d
 	}
 	for i := range vh.routes {
 		e := &vh.routes[i]
 		if len(e.rule.matches) == 0 {
 			if e.vsLevel {
-				sl := newSlot(t.plans[e.rule], nil)
+				sl := newSlot(refs.rules[e.rule], nil)
 				t.decideRule(&d, v, &sl, req, match.NormalizePath(req.Path))
 				return d
 			}
@@ -44,13 +45,42 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 		for _, rm := range e.rule.matches {
 			applies := e.vsLevel || rm.gateways != nil
 			if applies && rm.m.Match(req) {
-				sl := newSlot(t.plans[e.rule], rm)
+				sl := newSlot(refs.rules[e.rule], rm)
 				t.decideRule(&d, v, &sl, req, match.NormalizePath(req.Path))
 				return d
 			}
 		}
 	}
 	return noRoute(reasonNoRoute)
+}
+
+// referencePlans are the plans decideLinear decides with, built on its
+// first use (referencePlan).
+type referencePlans struct {
+	rules    map[*httpRule]*rulePlan
+	defaults map[*vhost]*rulePlan
+}
+
+func (t *Table) referencePlans() *referencePlans {
+	t.refsOnce.Do(func() {
+		refs := &referencePlans{rules: map[*httpRule]*rulePlan{}, defaults: map[*vhost]*rulePlan{}}
+		for _, vs := range t.vss {
+			for _, r := range vs.http {
+				p := referencePlan(vs, r, r.dests)
+				refs.rules[r] = &p
+			}
+		}
+		for _, v := range t.views {
+			for _, vh := range v.vhosts {
+				if vh.defaultRoute != nil {
+					p := referencePlan(nil, t.defaultRule, []*routeDest{vh.defaultRoute})
+					refs.defaults[vh] = &p
+				}
+			}
+		}
+		t.refs = refs
+	})
+	return t.refs
 }
 
 // linearVhost scans the view's domains for host name h (lower case).

@@ -226,37 +226,68 @@ func newPlanner(rules, dests int, defaultRetry *Retry) *planner {
 // dests its destinations. The arrays are sized beforehand: add never
 // reallocates them, so the pointers it returns stay valid.
 func (pl *planner) add(vs *compiledVS, r *httpRule, dests []*routeDest) *rulePlan {
-	pl.plans = append(pl.plans, rulePlan{
-		action: r.action, timeoutSet: r.timeoutSet, retryIgnoreHosts: r.retryIgnoreHosts,
-		index: int32(r.index), name: r.name,
-		cors: r.cors, fault: r.fault, rewrite: r.rewrite,
-		timeout: r.timeout, total: r.total, retry: &r.retry, rule: r, mirrors: len(r.mirrors) > 0,
-	})
+	pl.plans = append(pl.plans, basePlan(vs, r))
 	p := &pl.plans[len(pl.plans)-1]
-	if vs != nil {
-		p.vs = vs.ref
-	}
-	if r.delegate != (ObjectRef{}) {
-		p.delegate = &r.delegate
-	}
 	if sameRetry(&r.retry, pl.defaultRetry) {
 		p.retry = pl.defaultRetry
 	}
 	if len(dests) > 0 {
-		p.dest0 = newDestPlan(dests[0])
+		p.dest0 = newDestPlan(dests[0], true)
 	}
 	if len(dests) > 1 {
 		lo := len(pl.dests)
 		for _, rd := range dests {
-			pl.dests = append(pl.dests, newDestPlan(rd))
+			pl.dests = append(pl.dests, newDestPlan(rd, true))
 		}
 		p.dests = pl.dests[lo:len(pl.dests):len(pl.dests)]
 	}
 	return p
 }
 
-func newDestPlan(rd *routeDest) destPlan {
+// basePlan is the plan of rule r of vs (nil for a default route) without
+// destinations.
+func basePlan(vs *compiledVS, r *httpRule) rulePlan {
+	p := rulePlan{
+		action: r.action, timeoutSet: r.timeoutSet, retryIgnoreHosts: r.retryIgnoreHosts,
+		index: int32(r.index), name: r.name,
+		cors: r.cors, fault: r.fault, rewrite: r.rewrite,
+		timeout: r.timeout, total: r.total, retry: &r.retry, rule: r, mirrors: len(r.mirrors) > 0,
+	}
+	if vs != nil {
+		p.vs = vs.ref
+	}
+	if r.delegate != (ObjectRef{}) {
+		p.delegate = &r.delegate
+	}
+	return p
+}
+
+// referencePlan is the plan of rule r of vs (nil for a default route) to
+// destinations rds, built without the request path's shortcuts (targets
+// shared across views, fixed ports, the shared retry policy):
+// decideLinear decides with it, so that the differential tests check the
+// shortcuts too.
+func referencePlan(vs *compiledVS, r *httpRule, rds []*routeDest) rulePlan {
+	p := basePlan(vs, r)
+	if len(rds) > 0 {
+		p.dest0 = newDestPlan(rds[0], false)
+	}
+	if len(rds) > 1 {
+		p.dests = make([]destPlan, 0, len(rds))
+		for _, rd := range rds {
+			p.dests = append(p.dests, newDestPlan(rd, false))
+		}
+	}
+	return p
+}
+
+// newDestPlan is the plan of destination rd; shortcuts says whether a
+// target every view shares and a fixed port may be resolved now.
+func newDestPlan(rd *routeDest, shortcuts bool) destPlan {
 	dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
+	if !shortcuts {
+		return dp
+	}
 	if sharedTarget(rd.targets) {
 		dp.ti = rd.targets[0]
 	}
@@ -357,5 +388,4 @@ func (t *Table) buildPlans() {
 			vh.slots = shared[k]
 		}
 	}
-	t.plans = pl.byRule
 }

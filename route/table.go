@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
@@ -28,8 +29,10 @@ type Table struct {
 	// defaultRule carries the timeout and retries of default and
 	// passthrough routes.
 	defaultRule *httpRule
-	// plans are the decide-time forms of the HTTP rules (plan.go).
-	plans map[*httpRule]*rulePlan
+
+	// refs are decideLinear's plans, built on its first use.
+	refsOnce sync.Once
+	refs     *referencePlans
 }
 
 // TableSource provides the table to use for one request. *Table returns
