@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -167,11 +168,23 @@ func (c *compiler) problem(vs *VirtualService, field, rule string) {
 func (c *compiler) compileVirtualServices() {
 	vss := append([]*VirtualService(nil), c.cfg.VirtualServices...)
 	sort.SliceStable(vss, func(i, j int) bool { return byCreation(&vss[i].Meta, &vss[j].Meta) })
+	// Every route destination and host becomes at least one routeDest
+	// (the Table adds one per host and view): size c.dests for them once
+	// rather than growing it from nothing.
+	dests := 0
 	for _, vs := range vss {
-		if vs != nil && vs.Spec != nil && len(vs.Spec.GetHosts()) == 0 {
+		if vs == nil || vs.Spec == nil {
+			continue
+		}
+		if len(vs.Spec.GetHosts()) == 0 {
 			c.delegates[vs.Namespace+"/"+vs.Name] = vs
 		}
+		dests += len(vs.Spec.GetHosts())
+		for _, r := range vs.Spec.GetHttp() {
+			dests += len(r.GetRoute()) + len(r.GetMirrors()) + 1
+		}
 	}
+	c.dests = slices.Grow(c.dests, dests)
 	for _, vs := range vss {
 		if vs == nil || vs.Spec == nil || len(vs.Spec.GetHosts()) == 0 {
 			continue

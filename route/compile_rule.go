@@ -257,9 +257,11 @@ func (c *compiler) compileHTTPRule(vs *compiledVS, index int, r *networking.HTTP
 // Its host is expanded with the namespace of the object being compiled
 // (c.ns).
 func (c *compiler) newDest(d *networking.Destination) *routeDest {
-	h := strings.ToLower(d.GetHost())
+	h := d.GetHost()
 	if c.ns != "" {
-		h = ihost.Expand(h, c.ns, c.opts.domain)
+		h = ihost.Expand(h, c.ns, c.opts.domain) // lower-cases h as well
+	} else {
+		h = strings.ToLower(h)
 	}
 	rd := c.destArena.new()
 	*rd = routeDest{dest: Destination{Host: h, Subset: d.GetSubset(), Port: d.GetPort().GetNumber()}, weight: 1, cum: 1}
