@@ -97,7 +97,7 @@ func randomConfig(r *rand.Rand) *Config {
 			default:
 				for d := 0; d < 1+r.IntN(3); d++ {
 					hr.Route = append(hr.Route, &networking.HTTPRouteDestination{
-						Destination: &networking.Destination{Host: pick(r, []string{"a", "b", "ext.org"}), Subset: pick(r, []string{"", "v1", "v9"})},
+						Destination: randDestination(r),
 						Weight:      int32(1 + r.IntN(50)),
 					})
 				}
@@ -115,6 +115,21 @@ func randomConfig(r *rand.Rand) *Config {
 	cfg.DestinationRules = append(cfg.DestinationRules, &DestinationRule{
 		Meta: Meta{Name: "a", Namespace: "default"},
 		Spec: &networking.DestinationRule{Host: "a", Subsets: []*networking.Subset{{Name: "v1", Labels: map[string]string{"v": "1"}}}},
+	})
+	// DestinationRules that callers in different namespaces resolve
+	// differently (the caller's namespace first), with port-level and
+	// consistent-hash policies: per-view targets and retry host choice.
+	hash := &networking.LoadBalancerSettings{LbPolicy: &networking.LoadBalancerSettings_ConsistentHash{
+		ConsistentHash: &networking.LoadBalancerSettings_ConsistentHashLB{HashKey: &networking.LoadBalancerSettings_ConsistentHashLB_UseSourceIp{UseSourceIp: true}}}}
+	cfg.DestinationRules = append(cfg.DestinationRules, &DestinationRule{
+		Meta: Meta{Name: "a-from-ns2", Namespace: "ns2"},
+		Spec: &networking.DestinationRule{Host: "a.default.svc.cluster.local", TrafficPolicy: &networking.TrafficPolicy{LoadBalancer: hash},
+			Subsets: []*networking.Subset{{Name: "v9", Labels: map[string]string{"v": "9"}}}},
+	}, &DestinationRule{
+		Meta: Meta{Name: "ext", Namespace: "ns2"},
+		Spec: &networking.DestinationRule{Host: "ext.org", TrafficPolicy: &networking.TrafficPolicy{
+			PortLevelSettings: []*networking.TrafficPolicy_PortTrafficPolicy{{Port: &networking.PortSelector{Number: 443}, LoadBalancer: hash}}},
+			Subsets: []*networking.Subset{{Name: "v1", Labels: map[string]string{"v": "1"}}}},
 	})
 	cfg.ServiceEntries = append(cfg.ServiceEntries, &ServiceEntry{
 		Meta: Meta{Name: "ext", Namespace: "ns2"},
@@ -179,4 +194,18 @@ func TestDecideMatchesLinear(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randDestination picks a destination host and subset, sometimes naming
+// the port (the service's own: 9080 for the mesh hosts, 443 for ext.org).
+func randDestination(r *rand.Rand) *networking.Destination {
+	d := &networking.Destination{Host: pick(r, []string{"a", "b", "ext.org"}), Subset: pick(r, []string{"", "v1", "v9"})}
+	if r.IntN(3) == 0 {
+		port := uint32(9080)
+		if d.Host == "ext.org" {
+			port = 443
+		}
+		d.Port = &networking.PortSelector{Number: port}
+	}
+	return d
 }
