@@ -338,18 +338,38 @@ func rawHeader(req *match.Request, lower, canonical string) ([]string, bool) {
 }
 
 // isUpgrade reports whether the request asks for a protocol upgrade
-// (WebSocket and the like): a non-empty Upgrade header, or "upgrade" among
-// the Connection tokens. Such requests never get the default timeout.
+// (WebSocket and the like) as Envoy's Utility::isUpgrade sees it: an
+// Upgrade header, and "upgrade" among the comma-separated Connection
+// tokens (any case). Such requests never get the default timeout.
 func isUpgrade(req *match.Request) bool {
 	if len(req.Header) == 0 && len(req.Metadata) == 0 {
 		return false
 	}
-	if vs, ok := rawHeader(req, "upgrade", "Upgrade"); ok && (len(vs) > 1 || len(vs) == 1 && vs[0] != "") {
-		return true
+	if _, ok := rawHeader(req, "upgrade", "Upgrade"); !ok {
+		return false
 	}
 	vs, _ := rawHeader(req, "connection", "Connection")
-	for _, x := range vs {
-		if containsFold(x, "upgrade") {
+	for _, v := range vs {
+		if hasTokenFold(v, "upgrade") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTokenFold reports whether the comma-separated list s has the
+// lower-case token tok, ignoring ASCII case and the spaces and tabs around
+// each element.
+func hasTokenFold(s, tok string) bool {
+	for s != "" {
+		elem := s
+		if i := strings.IndexByte(s, ','); i >= 0 {
+			elem, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		elem = strings.Trim(elem, " \t")
+		if len(elem) == len(tok) && containsFold(elem, tok) {
 			return true
 		}
 	}
