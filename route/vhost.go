@@ -120,7 +120,14 @@ type hostRef struct {
 	slots       []slot
 	index       *ruleIndex
 	defaultPlan *rulePlan
+	// inline holds the slots of a host with few, so that finding the
+	// host brings its clauses along; slots then points here.
+	inline [inlineSlots]slot
 }
+
+// inlineSlots is the number of slots a hostRef holds itself: the
+// VirtualServices of many-host tables tend to have a few rules each.
+const inlineSlots = 3
 
 // noHost is the hostRef of no virtual host.
 var noHost = &hostRef{}
@@ -151,6 +158,11 @@ func (v *view) refreshHostRefs() {
 	for _, vh := range v.vhosts {
 		if r := vh.hot; r != nil {
 			*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
+			if n := len(vh.slots); n > 0 && n <= inlineSlots && vh.index == nil {
+				copy(r.inline[:], vh.slots)
+				r.slots = r.inline[:n:n]
+				packSlotStrings(r.slots) // point the uris at the copies
+			}
 		}
 	}
 }
