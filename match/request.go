@@ -88,11 +88,64 @@ func FromHTTP(r *http.Request) Request {
 	}
 	req.Port = authorityPort(req.Authority, req.Scheme)
 	if r.RemoteAddr != "" {
-		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-			req.SourceIP = ap.Addr()
-		}
+		req.SourceIP = remoteIP(r.RemoteAddr)
 	}
 	return req
+}
+
+// remoteIP returns the address of a "host:port" remote address as
+// net/http's server sets it, the zero Addr when it does not parse: an
+// IPv4 "a.b.c.d:port" by hand (netip.ParseAddrPort was a third of
+// FromHTTP's time), anything else by netip.ParseAddrPort.
+func remoteIP(hostport string) netip.Addr {
+	var ip [4]byte
+	n, octet, digits := 0, 0, 0
+	for i := 0; i < len(hostport); i++ {
+		switch c := hostport[i]; {
+		case '0' <= c && c <= '9':
+			if digits > 0 && octet == 0 { // a leading zero: let netip judge
+				return parseAddrPort(hostport)
+			}
+			octet, digits = octet*10+int(c-'0'), digits+1
+			if octet > 255 {
+				return netip.Addr{}
+			}
+		case (c == '.' || c == ':') && digits > 0 && n < 4:
+			ip[n], n, octet, digits = byte(octet), n+1, 0, 0
+			if c == ':' {
+				if n != 4 || !validPort(hostport[i+1:]) {
+					return parseAddrPort(hostport)
+				}
+				return netip.AddrFrom4(ip)
+			}
+		default:
+			return parseAddrPort(hostport)
+		}
+	}
+	return parseAddrPort(hostport)
+}
+
+func parseAddrPort(hostport string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return ap.Addr()
+	}
+	return netip.Addr{}
+}
+
+// validPort reports whether p is a decimal port number as
+// netip.ParseAddrPort accepts it (up to 65535).
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+		n = n*10 + int(p[i]-'0')
+	}
+	return n <= 65535
 }
 
 // FromGRPC builds the view of a gRPC call: fullMethod is
