@@ -129,7 +129,7 @@ func (c *config) decideInto(dst *route.Decision, t *route.Table, req *match.Requ
 		c.decide(t, req, dst)
 		return
 	}
-	*dst = t.Decide(req)
+	t.DecideInto(dst, req)
 }
 
 // WithUpstreamTransport makes the Transport send every attempt through rt
