@@ -62,6 +62,10 @@ type httpRule struct {
 	reqHeaders  HeaderOps
 	respHeaders HeaderOps
 	authority   string // route-level authority rewrite, "" when none
+
+	// plan is the rule's decide-time form (plan.go), set when the table
+	// is built.
+	plan *rulePlan
 }
 
 // ruleMatch is one match clause of a rule.

@@ -2,7 +2,7 @@ package route
 
 import (
 	"net/http"
-	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -137,11 +137,11 @@ func newSlot(p *rulePlan, rm *ruleMatch) slot {
 // buildSlots lists the clauses of routes that apply, in order: rule by
 // rule, clause by clause, a rule without clauses as one slot (only the
 // first such rule, as nothing after it is reachable).
-func buildSlots(routes []routeEntry, plans map[*httpRule]*rulePlan) []slot {
+func buildSlots(routes []routeEntry) []slot {
 	out := make([]slot, 0, countClauses(routes))
 	for i := range routes {
 		e := &routes[i]
-		p := plans[e.rule]
+		p := e.rule.plan
 		if len(e.rule.matches) == 0 {
 			if e.vsLevel {
 				return append(out, newSlot(p, nil))
@@ -209,7 +209,6 @@ func internMethod(m string) string {
 type planner struct {
 	plans        []rulePlan
 	dests        []destPlan
-	byRule       map[*httpRule]*rulePlan
 	defaultRetry *Retry
 }
 
@@ -218,7 +217,6 @@ func newPlanner(rules, dests int, defaultRetry *Retry) *planner {
 		defaultRetry: defaultRetry,
 		plans:        make([]rulePlan, 0, rules),
 		dests:        make([]destPlan, 0, dests),
-		byRule:       make(map[*httpRule]*rulePlan, rules),
 	}
 }
 
@@ -302,9 +300,14 @@ func newDestPlan(rd *routeDest, shortcuts bool) destPlan {
 	return dp
 }
 
-// sameRetry reports whether two retry policies are equal (at compile
-// time only).
-func sameRetry(a, b *Retry) bool { return reflect.DeepEqual(*a, *b) }
+// sameRetry reports whether two retry policies are equal
+// (TestSameRetryComparesEveryField keeps it complete).
+func sameRetry(a, b *Retry) bool {
+	return a.Attempts == b.Attempts && a.PerTryTimeout == b.PerTryTimeout && a.On == b.On &&
+		slices.Equal(a.StatusCodes, b.StatusCodes) && a.Backoff == b.Backoff && a.MaxBackoff == b.MaxBackoff &&
+		a.RetryRemoteLocalities == b.RetryRemoteLocalities && a.IgnorePreviousHosts == b.IgnorePreviousHosts &&
+		a.FromDefault == b.FromDefault && a.RetryOnText == b.RetryOnText
+}
 
 // sharedTarget reports whether every view resolved the destination to the
 // same target (canonicalTargets makes equal ones identical).
@@ -359,7 +362,7 @@ func (t *Table) buildPlans() {
 	pl := newPlanner(rules, dests, &t.defaultRule.retry)
 	for _, vs := range t.vss {
 		for _, r := range vs.http {
-			pl.byRule[r] = pl.add(vs, r, r.dests)
+			r.plan = pl.add(vs, r, r.dests)
 		}
 	}
 	type key struct {
@@ -378,12 +381,12 @@ func (t *Table) buildPlans() {
 			}
 			vs, vsLevel, ok := singleVS(vh)
 			if !ok {
-				vh.slots = buildSlots(vh.routes, pl.byRule)
+				vh.slots = buildSlots(vh.routes)
 				continue
 			}
 			k := key{vs, vsLevel}
 			if _, done := shared[k]; !done {
-				shared[k] = buildSlots(vh.routes, pl.byRule)
+				shared[k] = buildSlots(vh.routes)
 			}
 			vh.slots = shared[k]
 		}

@@ -34,8 +34,9 @@ type view struct {
 	// refSlab is the array the view's hostRefs are allocated from, and
 	// keys holds the domain maps' keys back to back: a lookup compares
 	// its key in memory the other lookups keep warm.
-	refSlab []hostRef
-	keys    stringArena
+	refSlab    []hostRef
+	inlineSlab []inlineHostRef
+	keys       stringArena
 
 	// tcpAll and tlsAll are the TCP and TLS rules of every VirtualService
 	// the view takes, in order: TLS connections are routed by SNI across
@@ -120,12 +121,16 @@ type hostRef struct {
 	slots       []slot
 	index       *ruleIndex
 	defaultPlan *rulePlan
-	// inline holds the slots of a host with few, so that finding the
-	// host brings its clauses along; slots then points here.
+}
+
+// inlineHostRef is the hostRef of a host with few slots: it holds them
+// itself, so that finding the host brings its clauses along.
+type inlineHostRef struct {
+	hostRef
 	inline [inlineSlots]slot
 }
 
-// inlineSlots is the number of slots a hostRef holds itself: the
+// inlineSlots is the number of slots an inlineHostRef holds: the
 // VirtualServices of many-host tables tend to have a few rules each.
 const inlineSlots = 3
 
@@ -153,17 +158,36 @@ func (vh *vhost) ref() *hostRef {
 }
 
 // refreshHostRefs copies the virtual hosts' slots, indexes and default
-// plans into their records.
+// plans into their records, moving a host of few slots to an
+// inlineHostRef that holds them.
 func (v *view) refreshHostRefs() {
+	moved := false
 	for _, vh := range v.vhosts {
-		if r := vh.hot; r != nil {
-			*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
-			if n := len(vh.slots); n > 0 && n <= inlineSlots && vh.index == nil {
-				copy(r.inline[:], vh.slots)
-				r.slots = r.inline[:n:n]
-				packSlotStrings(r.slots) // point the uris at the copies
-			}
+		r := vh.hot
+		if r == nil {
+			continue
 		}
+		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
+		if n := len(vh.slots); n > 0 && n <= inlineSlots && vh.index == nil {
+			if len(v.inlineSlab) == cap(v.inlineSlab) {
+				v.inlineSlab = make([]inlineHostRef, 0, 64)
+			}
+			v.inlineSlab = append(v.inlineSlab, inlineHostRef{hostRef: *r})
+			ir := &v.inlineSlab[len(v.inlineSlab)-1]
+			copy(ir.inline[:], vh.slots)
+			ir.slots = ir.inline[:n:n]
+			packSlotStrings(ir.slots) // point the uris at the copies
+			vh.hot, moved = &ir.hostRef, true
+		}
+	}
+	if !moved {
+		return
+	}
+	for d, r := range v.exact {
+		v.exact[d] = r.vh.hot
+	}
+	for d, r := range v.suffixDot {
+		v.suffixDot[d] = r.vh.hot
 	}
 }
 
