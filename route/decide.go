@@ -240,11 +240,15 @@ func setTarget(d *Decision, ti *targetInfo, dest Destination, req *match.Request
 func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request, path string) {
 	var hash bool
 	if dp.fixed {
-		tg := &dp.fixedTarget
-		d.Destination = Destination{Host: tg.Host, Subset: tg.Subset, Port: tg.Port}
-		d.Target, d.DestinationRule, hash = *tg, dp.fixedDR, dp.fixedHash
-		if dp.fixedReason != "" {
-			d.Action, d.Reason, d.Status = ActionUnavailable, dp.fixedReason, 503
+		d.Destination = Destination{Host: dp.dest.Host, Subset: dp.dest.Subset, Port: dp.fixedPort}
+		d.Target = policy.Target{Host: dp.dest.Host, Subset: dp.dest.Subset, Port: dp.fixedPort,
+			SubsetLabels: dp.fixedLabels, Policy: dp.fixedPolicy}
+		if dp.fixedDR != nil {
+			d.DestinationRule = *dp.fixedDR
+		}
+		hash = dp.fixedHash
+		if dp.fixedUndefined {
+			d.Action, d.Reason, d.Status = ActionUnavailable, dp.ti.reason, 503
 		}
 	} else {
 		ti := dp.target(v)

@@ -7,9 +7,10 @@ import (
 	"time"
 	"unsafe"
 
+	networking "istio.io/api/networking/v1alpha3"
+
 	"github.com/meshroute/meshroute/fault"
 	"github.com/meshroute/meshroute/match"
-	"github.com/meshroute/meshroute/policy"
 )
 
 // The request path reads compiled rules through two compact forms built
@@ -65,11 +66,13 @@ type destPlan struct {
 	// fixed is set when ti is and the port does not depend on the
 	// request (the destination or its ServiceEntry names it): setTarget's
 	// output is then precomputed below, and ti need not be read.
-	fixed       bool
-	fixedHash   bool
-	fixedTarget policy.Target
-	fixedDR     ObjectRef
-	fixedReason string // set when the subset is undefined (503)
+	fixed          bool
+	fixedHash      bool
+	fixedUndefined bool // the subset is undefined (503; ti.reason says why)
+	fixedPort      uint32
+	fixedLabels    map[string]string
+	fixedPolicy    *networking.TrafficPolicy
+	fixedDR        *ObjectRef // nil when no DestinationRule applies; shared by the table's plans
 }
 
 // target returns the destination's resolved target in view v.
@@ -210,11 +213,14 @@ type planner struct {
 	plans        []rulePlan
 	dests        []destPlan
 	defaultRetry *Retry
+	// drRefs interns the DestinationRule references of fixed targets.
+	drRefs map[ObjectRef]*ObjectRef
 }
 
 func newPlanner(rules, dests int, defaultRetry *Retry) *planner {
 	return &planner{
 		defaultRetry: defaultRetry,
+		drRefs:       map[ObjectRef]*ObjectRef{},
 		plans:        make([]rulePlan, 0, rules),
 		dests:        make([]destPlan, 0, dests),
 	}
@@ -230,12 +236,12 @@ func (pl *planner) add(vs *compiledVS, r *httpRule, dests []*routeDest) *rulePla
 		p.retry = pl.defaultRetry
 	}
 	if len(dests) > 0 {
-		p.dest0 = newDestPlan(dests[0], true)
+		p.dest0 = pl.destPlan(dests[0])
 	}
 	if len(dests) > 1 {
 		lo := len(pl.dests)
 		for _, rd := range dests {
-			pl.dests = append(pl.dests, newDestPlan(rd, true))
+			pl.dests = append(pl.dests, pl.destPlan(rd))
 		}
 		p.dests = pl.dests[lo:len(pl.dests):len(pl.dests)]
 	}
@@ -268,33 +274,43 @@ func basePlan(vs *compiledVS, r *httpRule) rulePlan {
 func referencePlan(vs *compiledVS, r *httpRule, rds []*routeDest) rulePlan {
 	p := basePlan(vs, r)
 	if len(rds) > 0 {
-		p.dest0 = newDestPlan(rds[0], false)
+		p.dest0 = plainDestPlan(rds[0])
 	}
 	if len(rds) > 1 {
 		p.dests = make([]destPlan, 0, len(rds))
 		for _, rd := range rds {
-			p.dests = append(p.dests, newDestPlan(rd, false))
+			p.dests = append(p.dests, plainDestPlan(rd))
 		}
 	}
 	return p
 }
 
-// newDestPlan is the plan of destination rd; shortcuts says whether a
-// target every view shares and a fixed port may be resolved now.
-func newDestPlan(rd *routeDest, shortcuts bool) destPlan {
-	dp := destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
-	if !shortcuts {
-		return dp
-	}
+// plainDestPlan is the plan of destination rd that resolves its target
+// per view and request.
+func plainDestPlan(rd *routeDest) destPlan {
+	return destPlan{dest: rd.dest, cum: rd.cum, authority: rd.authority, reqOps: rd.reqOps, respOps: rd.respOps, rd: rd}
+}
+
+// destPlan is the plan of destination rd with what can be resolved now:
+// the target every view shares and, for a fixed port, what setTarget
+// would fill in.
+func (pl *planner) destPlan(rd *routeDest) destPlan {
+	dp := plainDestPlan(rd)
 	if sharedTarget(rd.targets) {
 		dp.ti = rd.targets[0]
 	}
 	if ti := dp.ti; ti != nil && (rd.dest.Port != 0 || ti.sePort != 0) {
 		var d Decision
 		dp.fixedHash = setTarget(&d, ti, rd.dest, nil)
-		dp.fixed, dp.fixedTarget, dp.fixedDR = true, d.Target, d.DestinationRule
-		if ti.undefined {
-			dp.fixedReason = ti.reason
+		dp.fixed, dp.fixedUndefined = true, ti.undefined
+		dp.fixedPort, dp.fixedLabels, dp.fixedPolicy = d.Target.Port, d.Target.SubsetLabels, d.Target.Policy
+		if dr := d.DestinationRule; dr != (ObjectRef{}) {
+			dp.fixedDR = pl.drRefs[dr]
+			if dp.fixedDR == nil {
+				dp.fixedDR = new(ObjectRef)
+				*dp.fixedDR = dr
+				pl.drRefs[dr] = dp.fixedDR
+			}
 		}
 	}
 	return dp
