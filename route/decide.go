@@ -146,7 +146,7 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 	if p.delegate != nil {
 		d.Delegate = *p.delegate
 	}
-	d.Rule = RuleRef{Index: int(p.index), Name: p.name, MatchIndex: int(sl.matchIndex), MatchName: sl.matchName}
+	d.Rule = RuleRef{Index: int(p.index), Name: p.name, MatchIndex: int(sl.matchIndex), MatchName: sl.matchName()}
 	d.CORS = p.cors
 	switch p.action {
 	case ActionRedirect:

@@ -85,17 +85,43 @@ func (dp *destPlan) target(v *view) *targetInfo {
 
 // slot is one match clause that applies in a virtual host, in the host's
 // order, in the form the request path tests.
+//
+// A slot is one cache line (64 bytes on amd64): the method is an index in
+// slotMethods and the clause's name, rarely set, is read from rm.
 type slot struct {
 	kind       slotKind
+	method     uint8  // slotExact, slotPrefix: index in slotMethods, 0 for any
+	named      bool   // the clause has a name (rm.name)
 	matchIndex int32  // the clause's index in its rule; -1 for a rule without clauses
-	matchName  string // the clause's name
 	uri        string // slotExact, slotPrefix: the uri value
-	method     string // slotExact, slotPrefix: the exact method, "" for any
 	plan       *rulePlan
 	rm         *ruleMatch // nil for a rule without clauses
 	// uriBuf holds uri when it is short enough: then uri points here and
-	// comparing it reads the slot's own cache lines (packSlotStrings).
+	// comparing it reads the slot's own cache line (packSlotStrings).
 	uriBuf [24]byte
+}
+
+// slotMethods are the methods a simple slot can require; a clause
+// requiring another is tested by its HTTPMatch.
+var slotMethods = [...]string{"", http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace}
+
+// methodIndex returns m's index in slotMethods.
+func methodIndex(m string) (uint8, bool) {
+	for i, c := range slotMethods {
+		if m == c {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+// matchName returns the name of the slot's clause.
+func (s *slot) matchName() string {
+	if !s.named {
+		return ""
+	}
+	return s.rm.name
 }
 
 // slotKind says how a slot is tested.
@@ -114,9 +140,9 @@ func (s *slot) matches(req *match.Request, path string) bool {
 	case slotAlways:
 		return true
 	case slotExact:
-		return path == s.uri && (s.method == "" || req.Method == s.method)
+		return path == s.uri && (s.method == 0 || req.Method == slotMethods[s.method])
 	case slotPrefix:
-		return strings.HasPrefix(path, s.uri) && (s.method == "" || req.Method == s.method)
+		return strings.HasPrefix(path, s.uri) && (s.method == 0 || req.Method == slotMethods[s.method])
 	}
 	return s.rm.m.MatchNormalized(req, path)
 }
@@ -126,9 +152,13 @@ func newSlot(p *rulePlan, rm *ruleMatch) slot {
 	if rm == nil {
 		return slot{kind: slotAlways, matchIndex: -1, plan: p}
 	}
-	s := slot{kind: slotFull, matchIndex: int32(rm.index), matchName: rm.name, plan: p, rm: rm}
-	if uri, method, ok := rm.m.Simple(); ok {
-		s.uri, s.method = uri.Value, method
+	s := slot{kind: slotFull, matchIndex: int32(rm.index), named: rm.name != "", plan: p, rm: rm}
+	uri, method, ok := rm.m.Simple()
+	if ok {
+		s.method, ok = methodIndex(method)
+	}
+	if ok {
+		s.uri = uri.Value
 		s.kind = slotExact
 		if uri.Kind == match.KindPrefix {
 			s.kind = slotPrefix
@@ -165,8 +195,8 @@ func buildSlots(routes []routeEntry) []slot {
 // packSlotStrings moves the slots' uris next to the slots, so that
 // trying a host's slots reads neighbouring memory rather than a string
 // allocated with each configuration object: a short uri into the slot
-// itself, the others into one string. Standard methods become the
-// net/http constants. The slots must be in their final array.
+// itself, the others into one string. The slots must be in their
+// final array.
 func packSlotStrings(slots []slot) {
 	n := 0
 	for i := range slots {
@@ -184,7 +214,6 @@ func packSlotStrings(slots []slot) {
 	long, off := b.String(), 0
 	for i := range slots {
 		s := &slots[i]
-		s.method = internMethod(s.method)
 		switch n := len(s.uri); {
 		case n == 0:
 		case n <= len(s.uriBuf):
@@ -194,17 +223,6 @@ func packSlotStrings(slots []slot) {
 			s.uri, off = long[off:off+n], off+n
 		}
 	}
-}
-
-// internMethod returns the net/http constant equal to m, or m.
-func internMethod(m string) string {
-	for _, c := range [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
-		if m == c {
-			return c
-		}
-	}
-	return m
 }
 
 // planner builds the rule plans of a table in one array each for plans and

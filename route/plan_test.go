@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestSameRetryComparesEveryField changes each field of a retry policy in
@@ -40,5 +41,17 @@ func TestSameRetryComparesEveryField(t *testing.T) {
 				t.Errorf("sameRetry does not see a change of %s", f.Name)
 			}
 		})
+	}
+}
+
+// TestSlotFitsACacheLine: a slot is one 64-byte cache line on 64-bit
+// platforms, so trying a clause reads one line (a field added to slot
+// belongs in the rule plan or behind rm).
+func TestSlotFitsACacheLine(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("64-bit platforms only")
+	}
+	if got := unsafe.Sizeof(slot{}); got > 64 {
+		t.Errorf("slot is %d bytes, want at most 64", got)
 	}
 }
