@@ -93,7 +93,10 @@ type slot struct {
 	method     uint8  // slotExact, slotPrefix: index in slotMethods, 0 for any
 	named      bool   // the clause has a name (rm.name)
 	matchIndex int32  // the clause's index in its rule; -1 for a rule without clauses
-	uri        string // slotExact, slotPrefix: the uri value
+	// uri is the uri value of slotExact and slotPrefix; for slotFull the
+	// literal text every matching path starts with ("" when unknown),
+	// tested before the clause's HTTPMatch.
+	uri string
 	plan       *rulePlan
 	rm         *ruleMatch // nil for a rule without clauses
 	// uriBuf holds uri when it is short enough: then uri points here and
@@ -144,7 +147,7 @@ func (s *slot) matches(req *match.Request, path string) bool {
 	case slotPrefix:
 		return strings.HasPrefix(path, s.uri) && (s.method == 0 || req.Method == slotMethods[s.method])
 	}
-	return s.rm.m.MatchNormalized(req, path)
+	return strings.HasPrefix(path, s.uri) && s.rm.m.MatchNormalized(req, path)
 }
 
 // newSlot makes the slot of clause rm (nil: a rule without clauses).
@@ -153,6 +156,8 @@ func newSlot(p *rulePlan, rm *ruleMatch) slot {
 		return slot{kind: slotAlways, matchIndex: -1, plan: p}
 	}
 	s := slot{kind: slotFull, matchIndex: int32(rm.index), named: rm.name != "", plan: p, rm: rm}
+	full := rm.uri
+	s.uri = full.LiteralPrefix()
 	uri, method, ok := rm.m.Simple()
 	if ok {
 		s.method, ok = methodIndex(method)
