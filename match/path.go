@@ -70,6 +70,10 @@ func NormalizePath(target string) string {
 	return string(append(buf, query...))
 }
 
+// pathSpecial marks the bytes NormalizePathSplit stops at: one table
+// load per byte instead of four comparisons.
+var pathSpecial = [256]bool{'?': true, '.': true, '%': true, '\\': true}
+
 // NormalizePathSplit is NormalizePath that also returns where the
 // normalised path ends and its query string ("?" onward) begins, so that
 // a router needing both the path to match and the target to forward
@@ -77,10 +81,13 @@ func NormalizePath(target string) string {
 // before its query needs no work and is returned as it is.
 func NormalizePathSplit(target string) (normalized string, pathEnd int) {
 	for i := 0; i < len(target); i++ {
+		if !pathSpecial[target[i]] {
+			continue
+		}
 		switch target[i] {
 		case '?':
 			return target, i
-		case '.', '%', '\\':
+		default: // '.', '%', '\\'
 			normalized = NormalizePath(target)
 			if j := strings.IndexByte(normalized, '?'); j >= 0 {
 				return normalized, j
