@@ -90,15 +90,15 @@ func (dp *destPlan) target(v *view) *targetInfo {
 // slotMethods and the clause's name, rarely set, is read from rm.
 type slot struct {
 	kind       slotKind
-	method     uint8  // slotExact, slotPrefix: index in slotMethods, 0 for any
-	named      bool   // the clause has a name (rm.name)
-	matchIndex int32  // the clause's index in its rule; -1 for a rule without clauses
+	method     uint8 // slotExact, slotPrefix: index in slotMethods, 0 for any
+	named      bool  // the clause has a name (rm.name)
+	matchIndex int32 // the clause's index in its rule; -1 for a rule without clauses
 	// uri is the uri value of slotExact and slotPrefix; for slotFull the
 	// literal text every matching path starts with ("" when unknown),
 	// tested before the clause's HTTPMatch.
-	uri string
-	plan       *rulePlan
-	rm         *ruleMatch // nil for a rule without clauses
+	uri  string
+	plan *rulePlan
+	rm   *ruleMatch // nil for a rule without clauses
 	// uriBuf holds uri when it is short enough: then uri points here and
 	// comparing it reads the slot's own cache line (packSlotStrings).
 	uriBuf [24]byte

@@ -25,9 +25,12 @@ type view struct {
 	// boundary of the request host from the longest suffix down; suffix
 	// holds the partial ones ("*-bar.foo.com"), longest first.
 	suffixDot map[string]*hostRef
-	suffix    []wildDomain
-	prefix    []wildDomain
-	any       *vhost
+	// exactTable and suffixDotTable are exact and suffixDot frozen for
+	// the request path (hosttable.go) once the table is built.
+	exactTable, suffixDotTable *hostTable
+	suffix                     []wildDomain
+	prefix                     []wildDomain
+	any                        *vhost
 
 	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
 
@@ -180,15 +183,20 @@ func (v *view) refreshHostRefs() {
 			vh.hot, moved = &ir.hostRef, true
 		}
 	}
-	if !moved {
-		return
+	if moved {
+		for d, r := range v.exact {
+			v.exact[d] = r.vh.hot
+		}
+		for d, r := range v.suffixDot {
+			v.suffixDot[d] = r.vh.hot
+		}
 	}
-	for d, r := range v.exact {
-		v.exact[d] = r.vh.hot
-	}
-	for d, r := range v.suffixDot {
-		v.suffixDot[d] = r.vh.hot
-	}
+	v.freezeDomains()
+}
+
+// freezeDomains builds the request path's tables from the domain maps.
+func (v *view) freezeDomains() {
+	v.exactTable, v.suffixDotTable = newHostTable(v.exact), newHostTable(v.suffixDot)
 }
 
 // routeEntry is one HTTP rule in a virtual host's ordered list.
@@ -256,15 +264,15 @@ func (v *view) sortWildcards() {
 // lookup returns the virtual host for a lower-case host name (no port);
 // its vh is nil when none serves it.
 func (v *view) lookup(h string) *hostRef {
-	if r, ok := v.exact[h]; ok {
+	if r := v.exactTable.get(h); r != nil {
 		return r
 	}
 	best := noHost
 	bestLen := 0
-	if len(v.suffixDot) > 0 {
+	if v.suffixDotTable != nil {
 		for i := 1; i < len(h); i++ {
 			if h[i] == '.' {
-				if r, ok := v.suffixDot[h[i:]]; ok {
+				if r := v.suffixDotTable.get(h[i:]); r != nil {
 					best, bestLen = r, len(h)-i
 					break
 				}
