@@ -34,12 +34,10 @@ type view struct {
 
 	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
 
-	// refSlab is the array the view's hostRefs are allocated from, and
-	// keys holds the domain maps' keys back to back: a lookup compares
-	// its key in memory the other lookups keep warm.
+	// refSlab and inlineSlab are the arrays the view's host records are
+	// allocated from.
 	refSlab    []hostRef
 	inlineSlab []inlineHostRef
-	keys       stringArena
 
 	// tcpAll and tlsAll are the TCP and TLS rules of every VirtualService
 	// the view takes, in order: TLS connections are routed by SNI across
@@ -231,7 +229,7 @@ func (v *view) addDomain(d string, vh *vhost) {
 		if v.suffixDot == nil {
 			v.suffixDot = map[string]*hostRef{}
 		}
-		v.suffixDot[v.keys.intern(d[1:])] = v.hostRef(vh)
+		v.suffixDot[d[1:]] = v.hostRef(vh)
 	case strings.HasPrefix(d, "*"):
 		for _, w := range v.suffix {
 			if w.affix == d[1:] {
@@ -250,7 +248,7 @@ func (v *view) addDomain(d string, vh *vhost) {
 		if _, ok := v.exact[d]; ok {
 			return
 		}
-		v.exact[v.keys.intern(d)] = v.hostRef(vh)
+		v.exact[d] = v.hostRef(vh)
 	}
 	v.domains = append(v.domains, domainEntry{domain: d, vh: vh})
 }
@@ -325,23 +323,6 @@ func (v *view) findHost(authority string) *hostRef {
 		}
 	}
 	return v.lookup(h)
-}
-
-// stringArena copies strings into large shared blocks.
-type stringArena struct{ buf []byte }
-
-// intern returns a copy of s in the arena's current block. Blocks are
-// only appended to, so the bytes of a returned string never change.
-func (a *stringArena) intern(s string) string {
-	if s == "" || len(s) > 1024 {
-		return s
-	}
-	if cap(a.buf)-len(a.buf) < len(s) {
-		a.buf = make([]byte, 0, 16<<10)
-	}
-	off := len(a.buf)
-	a.buf = append(a.buf, s...)
-	return unsafe.String(&a.buf[off], len(s))
 }
 
 // sortStable is an insertion sort: the lists are short and it keeps the
