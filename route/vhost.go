@@ -36,8 +36,8 @@ type view struct {
 
 	// refSlab and inlineSlab are the arrays the view's host records are
 	// allocated from.
-	refSlab    []hostRef
-	inlineSlab []inlineHostRef
+	refSlab    arena[hostRef]
+	inlineSlab arena[inlineHostRef]
 
 	// tcpAll and tlsAll are the TCP and TLS rules of every VirtualService
 	// the view takes, in order: TLS connections are routed by SNI across
@@ -141,11 +141,8 @@ var noHost = &hostRef{}
 // hostRef returns vh's record, allocating it on first use.
 func (v *view) hostRef(vh *vhost) *hostRef {
 	if vh.hot == nil {
-		if len(v.refSlab) == cap(v.refSlab) {
-			v.refSlab = make([]hostRef, 0, 256)
-		}
-		v.refSlab = append(v.refSlab, hostRef{vh: vh})
-		vh.hot = &v.refSlab[len(v.refSlab)-1]
+		vh.hot = v.refSlab.new()
+		vh.hot.vh = vh
 	}
 	return vh.hot
 }
@@ -170,11 +167,8 @@ func (v *view) refreshHostRefs() {
 		}
 		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
 		if n := len(vh.slots); n > 0 && n <= inlineSlots && vh.index == nil {
-			if len(v.inlineSlab) == cap(v.inlineSlab) {
-				v.inlineSlab = make([]inlineHostRef, 0, 64)
-			}
-			v.inlineSlab = append(v.inlineSlab, inlineHostRef{hostRef: *r})
-			ir := &v.inlineSlab[len(v.inlineSlab)-1]
+			ir := v.inlineSlab.new()
+			ir.hostRef = *r
 			copy(ir.inline[:], vh.slots)
 			ir.slots = ir.inline[:n:n]
 			packSlotStrings(ir.slots) // point the uris at the copies
