@@ -350,7 +350,7 @@ func compileHeaderOps(h *networking.Headers_HeaderOperations, request bool) (*he
 	if len(ops.remove) == 0 && len(ops.set) == 0 && len(ops.add) == 0 {
 		return nil, auth
 	}
-	return ops, auth
+	return ops.withLowerNames(), auth
 }
 
 // levels builds a HeaderOps applying the non-nil levels in order.
@@ -374,7 +374,7 @@ func mergeSingle(route, dest *headerOps) HeaderOps {
 	first := &headerOps{set: route.set, add: route.add}
 	first.remove = append(append([]string{}, route.remove...), dest.remove...)
 	second := &headerOps{set: dest.set, add: dest.add}
-	return levels(first, second)
+	return levels(first.withLowerNames(), second.withLowerNames())
 }
 
 // buildMirrors resolves the rule's mirrors for every view.

@@ -1,6 +1,9 @@
 package route
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // HeaderValue is one header name and value of a set or add operation.
 type HeaderValue struct {
@@ -13,6 +16,34 @@ type headerOps struct {
 	remove []string // canonical names
 	set    []HeaderValue
 	add    []HeaderValue
+	// lower holds the names of remove, set and add, in that order, in
+	// lower case for gRPC metadata: made at compile time so that applying
+	// operations to metadata allocates no names (nil: derived when used).
+	lower []string
+}
+
+// metadataName returns the lower-case form of the i-th name of the level
+// (remove, then set, then add).
+func (l *headerOps) metadataName(i int, canonical string) string {
+	if l.lower != nil {
+		return l.lower[i]
+	}
+	return strings.ToLower(canonical)
+}
+
+// withLowerNames fills l.lower from the level's canonical names.
+func (l *headerOps) withLowerNames() *headerOps {
+	l.lower = make([]string, 0, len(l.remove)+len(l.set)+len(l.add))
+	for _, n := range l.remove {
+		l.lower = append(l.lower, strings.ToLower(n))
+	}
+	for _, kv := range l.set {
+		l.lower = append(l.lower, strings.ToLower(kv.Name))
+	}
+	for _, kv := range l.add {
+		l.lower = append(l.lower, strings.ToLower(kv.Name))
+	}
+	return l
 }
 
 // HeaderOps is a compiled list of header operations (Istio's

@@ -1,21 +1,21 @@
 package route
 
-import "strings"
-
 // ApplyMetadata carries out the operations on gRPC metadata (lower-case
 // keys, as google.golang.org/grpc/metadata.MD): at each level, removals
 // first, then set (replace) and add (append), exactly as Apply does on an
 // HTTP header. Names are lower-cased as gRPC requires.
 func (h HeaderOps) ApplyMetadata(md map[string][]string) {
 	for _, l := range h.levels {
-		for _, n := range l.remove {
-			delete(md, strings.ToLower(n))
+		for i, n := range l.remove {
+			delete(md, l.metadataName(i, n))
 		}
-		for _, kv := range l.set {
-			md[strings.ToLower(kv.Name)] = []string{kv.Value}
+		base := len(l.remove)
+		for i, kv := range l.set {
+			md[l.metadataName(base+i, kv.Name)] = []string{kv.Value}
 		}
-		for _, kv := range l.add {
-			k := strings.ToLower(kv.Name)
+		base += len(l.set)
+		for i, kv := range l.add {
+			k := l.metadataName(base+i, kv.Name)
 			md[k] = append(md[k], kv.Value)
 		}
 	}

@@ -48,3 +48,30 @@ func TestHeaderOpsApplyMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyMetadataAllocatesNoNames: compiled operations carry their
+// lower-case names, so applying them to metadata allocates only the value
+// slices of set operations.
+func TestApplyMetadataAllocatesNoNames(t *testing.T) {
+	tbl := oneRule(t, `  - headers:
+      request:
+        set: {X-Route: a}
+        add: {X-Trace: b}
+        remove: [X-Secret]
+    route: [{destination: {host: svc}}]
+`)
+	ops := tbl.Decide(req("GET", "svc", "/")).RequestHeaders
+	md := map[string][]string{"x-route": {"old"}, "x-trace": make([]string, 0, 4), "x-secret": {"s"}}
+	allocs := testing.AllocsPerRun(100, func() {
+		md["x-secret"] = nil
+		md["x-trace"] = md["x-trace"][:0]
+		ops.ApplyMetadata(md)
+	})
+	if allocs != 1 { // the set's []string{"a"}
+		t.Errorf("ApplyMetadata: %v allocations per run, want 1 (the set's value slice)", allocs)
+	}
+	want := map[string][]string{"x-route": {"a"}, "x-trace": {"b"}}
+	if diff := cmp.Diff(want, md); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
