@@ -204,11 +204,12 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 			v.addDomain(d, vh)
 		}
 	}
+	partial := partialWildcards(claimed)
 	for _, r := range c.registry {
 		if !r.export.visibleTo(ns) || claimed[r.host] != nil {
 			continue
 		}
-		target := c.registryOwner(claimed, r.host)
+		target := c.registryOwner(claimed, partial, r.host)
 		if target == nil {
 			target = &vhost{host: r.host, defaultRoute: c.newDest(nil)}
 			target.defaultRoute.dest.Host = r.host
@@ -231,20 +232,56 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 	return v
 }
 
-// registryOwner returns the virtual host of the most specific wildcard
-// VirtualService host covering registry host h, or nil.
-func (c *compiler) registryOwner(claimed map[string]*vhost, h string) *vhost {
+// partialWildcards lists the claimed wildcards whose "*" stands for part
+// of a label ("*-x.y.z").
+func partialWildcards(claimed map[string]*vhost) []string {
+	var out []string
+	for h := range claimed {
+		if ihost.IsWildcard(h) && h != "*" && h[1] != '.' {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// registryOwner returns the virtual host of the most specific (longest)
+// wildcard VirtualService host covering registry host h, or nil; of two
+// as long, the one first in string order. The candidates are "*" plus each
+// suffix of h from a '.', longest first, found by map, and partial, the
+// claimed wildcards whose "*" stands for part of a label ("*-x.y.z").
+func (c *compiler) registryOwner(claimed map[string]*vhost, partial []string, h string) *vhost {
 	if ihost.IsWildcard(h) {
 		return nil
 	}
-	var best *vhost
-	for vh, owner := range claimed {
-		if !ihost.IsWildcard(vh) || owner.defaultRoute != nil || !ihost.MatchesRequest(vh, h) {
+	best, bestHost := (*vhost)(nil), ""
+	consider := func(w string) {
+		owner := claimed[w]
+		if owner == nil || owner.defaultRoute != nil {
+			return
+		}
+		if best == nil || len(w) > len(bestHost) || (len(w) == len(bestHost) && w < bestHost) {
+			best, bestHost = owner, w
+		}
+	}
+	var buf [256]byte
+	buf[0] = '*'
+	for i := 1; i < len(h); i++ {
+		if h[i] != '.' || len(h)-i >= len(buf) {
 			continue
 		}
-		if best == nil || len(vh) > len(best.host) || (len(vh) == len(best.host) && vh < best.host) {
-			best = owner
+		n := 1 + copy(buf[1:], h[i:])
+		if owner := claimed[string(buf[:n])]; owner != nil && owner.defaultRoute == nil {
+			consider(string(buf[:n]))
+			break // the longest suffix at a label boundary
 		}
+	}
+	for _, w := range partial {
+		if ihost.MatchesRequest(w, h) {
+			consider(w)
+		}
+	}
+	if best == nil {
+		consider("*")
 	}
 	return best
 }
