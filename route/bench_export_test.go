@@ -23,10 +23,12 @@ type BenchCase struct {
 	Want  Action
 }
 
-// SeedBenchCases returns the bookinfo cases (the seeds' configuration) and
-// the passthrough and no-route decisions.
+// SeedBenchCases returns the bookinfo cases (the seeds' configuration),
+// one of them without per-request overrides, and the passthrough and
+// no-route decisions.
 func SeedBenchCases(tb testing.TB) []BenchCase {
 	tbl := compileYAML(tb, bookinfo)
+	noOverrides := compileYAML(tb, bookinfo, WithPerRequestOverrides(false))
 	// One rule for exact /only: a request for /other matches no rule and
 	// gets Envoy's 404 NR (the worked example's last rule catches all).
 	nr := compileYAML(tb, `
@@ -42,6 +44,9 @@ spec:
 	noRoute := req("GET", "reviews", "/other")
 	return []BenchCase{
 		{"bookinfo", tbl, req("GET", "reviews:9080", "/reviews/0", "end-user: jason"), ActionRoute},
+		// The same request on a table that ignores the x-envoy-* override
+		// headers: three header-map lookups fewer (what they cost).
+		{"bookinfo-no-overrides", noOverrides, req("GET", "reviews:9080", "/reviews/0", "end-user: jason"), ActionRoute},
 		{"bookinfo-weighted", tbl, req("GET", "Reviews.default.svc.cluster.local", "/reviews/0"), ActionRoute},
 		{"bookinfo-ratings", tbl, req("GET", "ratings:9080", "/ratings/0"), ActionRoute},
 		{"passthrough", tbl, req("GET", "Unknown.Example.com:8080", "/x", "x-envoy-upstream-rq-timeout-ms: 100"), ActionRoute},
