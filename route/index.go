@@ -135,27 +135,8 @@ func (x *ruleIndex) first(req *match.Request, path string) *slot {
 // firstFolded searches the ignoreUriCase structures with the path folded
 // to lower case, on the stack for paths up to 256 bytes.
 func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) int32 {
-	lower := path
 	var buf [256]byte
-	if hasUpperASCII(path) {
-		if len(path) <= len(buf) {
-			n := copy(buf[:], path)
-			for i := 0; i < n; i++ {
-				if c := buf[i]; 'A' <= c && c <= 'Z' {
-					buf[i] = c + 'a' - 'A'
-				}
-			}
-			lower := bytesString(buf[:n])
-			if x.foldExact != nil {
-				best = x.foldExact.try(x, lower, best, req, path)
-			}
-			if x.foldPrefix != nil {
-				best = x.walk(x.foldPrefix, best, req, path, lower)
-			}
-			return best
-		}
-		lower = lowerASCII(path) // not strings.ToLower: it folds Unicode too
-	}
+	lower := foldASCIIInto(buf[:], path)
 	if x.foldExact != nil {
 		best = x.foldExact.try(x, lower, best, req, path)
 	}
@@ -186,6 +167,26 @@ func hasUpperASCII(s string) bool {
 		}
 	}
 	return false
+}
+
+// foldASCIIInto returns s with its ASCII letters lower-cased: s itself
+// when it has none, else folded in buf when it fits (no allocation; the
+// result is valid while buf is), else a new string. Not strings.ToLower:
+// that folds Unicode too.
+func foldASCIIInto(buf []byte, s string) string {
+	if !hasUpperASCII(s) {
+		return s
+	}
+	if len(s) > len(buf) {
+		return lowerASCII(s)
+	}
+	n := copy(buf, s)
+	for i := 0; i < n; i++ {
+		if c := buf[i]; 'A' <= c && c <= 'Z' {
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	return bytesString(buf[:n])
 }
 
 // lowerASCII folds ASCII letters only, as ignoreUriCase compares.

@@ -3,7 +3,6 @@ package route
 import (
 	"net/netip"
 	"strings"
-	"unsafe"
 )
 
 // view is the route configuration one kind of proxy sees: the sidecars of
@@ -301,22 +300,11 @@ func (v *view) findVhost(authority string) *vhost { return v.findHost(authority)
 // host names up to 255 bytes.
 func (v *view) findHost(authority string) *hostRef {
 	h, _ := splitAuthority(authority)
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; 'A' <= c && c <= 'Z' {
-			if len(h) > 255 {
-				return v.lookup(strings.ToLower(h))
-			}
-			var buf [255]byte
-			n := copy(buf[:], h)
-			for j := i; j < n; j++ {
-				if c := buf[j]; 'A' <= c && c <= 'Z' {
-					buf[j] = c + 'a' - 'A'
-				}
-			}
-			return v.lookup(unsafe.String(&buf[0], n))
-		}
+	if len(h) > 255 {
+		return v.lookup(strings.ToLower(h))
 	}
-	return v.lookup(h)
+	var buf [255]byte
+	return v.lookup(foldASCIIInto(buf[:], h))
 }
 
 // sortStable is an insertion sort: the lists are short and it keeps the
