@@ -45,22 +45,106 @@ func TestHostTableAgreesWithMap(t *testing.T) {
 	}
 }
 
-// FuzzHostTable builds a table from the input's comma-separated keys and
-// looks up each key and each of its suffixes: the answers must be the
-// map's.
+// TestHostTableIgnoresASCIICase: a lookup finds its key whatever the
+// case of the key's ASCII letters, at every length around the word sizes
+// the hash reads, and only ASCII letters fold ('@' and '[' are the bytes
+// beside 'A' and 'Z'; 'É' is not folded, as Envoy folds ASCII only).
+func TestHostTableIgnoresASCIICase(t *testing.T) {
+	m := map[string]*hostRef{}
+	var keys []string
+	for n := 1; n <= hostKeyMax+2; n++ {
+		k := strings.Repeat("abcdefghijklmnopqrstuvwxyz.-0123456789", 2)[:n]
+		keys = append(keys, k)
+		m[k] = &hostRef{}
+	}
+	m["é.example"] = &hostRef{}
+	m["@[.example"] = &hostRef{}
+	m["`{.example"] = &hostRef{}
+	tbl := newHostTable(m)
+	for _, k := range keys {
+		for _, variant := range []string{k, strings.ToUpper(k), mixedCase(k)} {
+			if got := tbl.get(variant); got != m[k] {
+				t.Errorf("get(%q) = %p, want %p (the record of %q)", variant, got, m[k], k)
+			}
+		}
+	}
+	for _, c := range []struct{ key, want string }{
+		{"É.EXAMPLE", ""},           // not ASCII: not folded
+		{"é.EXAMPLE", "é.example"},   // the ASCII letters fold
+		{"@[.EXAMPLE", "@[.example"}, // '@' and '[' are not letters
+		{"`{.example", "`{.example"},
+		{"@{.example", ""},
+	} {
+		if got, want := tbl.get(c.key), m[c.want]; got != want {
+			t.Errorf("get(%q) = %p, want the record of %q (%p)", c.key, got, c.want, want)
+		}
+	}
+}
+
+// mixedCase upper-cases every other byte of s.
+func mixedCase(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); i += 2 {
+		if 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestSameFold: two bytes are the same but for ASCII case exactly when
+// lower-casing their ASCII letters makes them equal, for every pair of
+// byte values, in every position of a word whose other bytes differ in
+// case.
+func TestSameFold(t *testing.T) {
+	fold := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for pos := range 8 {
+		var sFill, kFill uint64 // "QqQqQqQq" against the folded "qqqqqqqq"
+		for j := range 8 {
+			if j != pos {
+				sFill |= uint64("Qq"[j%2]) << (8 * j)
+				kFill |= uint64('q') << (8 * j)
+			}
+		}
+		for s := range 256 {
+			for k := range 256 {
+				if fold(byte(k)) != byte(k) {
+					continue // keys are folded
+				}
+				want := fold(byte(s)) == byte(k)
+				sw, kw := sFill|uint64(s)<<(8*pos), kFill|uint64(k)<<(8*pos)
+				if got := sameFold(sw, kw); got != want {
+					t.Fatalf("sameFold(%#016x, %#016x) = %v, want %v", sw, kw, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzHostTable builds a table from the input's comma-separated keys
+// (folded, as the view's domains are) and looks up each key, each of its
+// suffixes and their upper-case forms: the answers must be the map's.
 func FuzzHostTable(f *testing.F) {
 	f.Add("a,b.c,reviews.default.svc.cluster.local")
 	f.Add(strings.Repeat("y", hostKeyMax) + "," + strings.Repeat("y", hostKeyMax+1) + ",")
+	f.Add("Reviews.Default,ABCDEFGH,abcdefgh.i")
 	f.Fuzz(func(t *testing.T, keys string) {
 		m := map[string]*hostRef{}
 		for _, k := range strings.Split(keys, ",") {
-			m[k] = &hostRef{}
+			m[lowerASCII(k)] = &hostRef{}
 		}
 		tbl := newHostTable(m)
 		for _, k := range strings.Split(keys, ",") {
 			for i := range len(k) + 1 {
-				if got, want := tbl.get(k[i:]), m[k[i:]]; got != want {
-					t.Fatalf("get(%q) = %p, want %p", k[i:], got, want)
+				for _, q := range []string{k[i:], strings.ToUpper(k[i:])} {
+					if got, want := tbl.get(q), m[lowerASCII(q)]; got != want {
+						t.Fatalf("get(%q) = %p, want %p", q, got, want)
+					}
 				}
 			}
 		}

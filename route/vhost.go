@@ -258,6 +258,11 @@ func (v *view) lookup(h string) *hostRef {
 	if r := v.exactTable.get(h); r != nil {
 		return r
 	}
+	return v.lookupWildcard(h)
+}
+
+// lookupWildcard is lookup for a host no exact domain has.
+func (v *view) lookupWildcard(h string) *hostRef {
 	best := noHost
 	bestLen := 0
 	if v.suffixDotTable != nil {
@@ -300,11 +305,14 @@ func (v *view) findVhost(authority string) *vhost { return v.findHost(authority)
 // host names up to 255 bytes.
 func (v *view) findHost(authority string) *hostRef {
 	h, _ := splitAuthority(authority)
+	if r := v.exactTable.get(h); r != nil { // get ignores ASCII case
+		return r
+	}
 	if len(h) > 255 {
-		return v.lookup(strings.ToLower(h))
+		return v.lookupWildcard(lowerASCII(h)) // ASCII only, as Envoy folds
 	}
 	var buf [255]byte
-	return v.lookup(foldASCIIInto(buf[:], h))
+	return v.lookupWildcard(foldASCIIInto(buf[:], h))
 }
 
 // sortStable is an insertion sort: the lists are short and it keeps the
