@@ -104,8 +104,8 @@ const (
 // ASCII lower-case letter, 'a' to 'z'.
 func lowerLetters(w uint64) uint64 {
 	low := w & lsb7
-	geA := low + 0x1f1f1f1f1f1f1f1f // a byte's top bit: its low seven bits ≥ 'a'
-	gtZ := low + 0x0505050505050505 // … > 'z'
+	geA := low + 0x1f1f1f1f1f1f1f1f     // a byte's top bit: its low seven bits ≥ 'a'
+	gtZ := low + 0x0505050505050505     // … > 'z'
 	return (geA &^ gtZ &^ w & msb) >> 2 // &^ w: bytes ≥ 0x80 are not letters
 }
 

@@ -69,7 +69,7 @@ func TestHostTableIgnoresASCIICase(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ key, want string }{
-		{"É.EXAMPLE", ""},           // not ASCII: not folded
+		{"É.EXAMPLE", ""},            // not ASCII: not folded
 		{"é.EXAMPLE", "é.example"},   // the ASCII letters fold
 		{"@[.EXAMPLE", "@[.example"}, // '@' and '[' are not letters
 		{"`{.example", "`{.example"},
