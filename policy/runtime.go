@@ -54,16 +54,24 @@ type Lease struct {
 
 // Release returns the request slot and reports the result to outlier
 // detection. It allocates nothing.
+//
+// A lease released after the Runtime's Close also closes the connections
+// its cluster's transport left idle, so a request in flight during Close
+// does not leave its connection pooled.
 func (l *Lease) Release(r Result) {
 	if l.ep != nil {
+		c := l.ep.c
 		l.ep.release(r)
 		l.ep = nil
+		if c.rt.closed.Load() {
+			c.shut()
+		}
 	}
 }
 
 // Runtime is the shared, stateful side of traffic policies: per-cluster
 // balancers, circuit breakers and outlier detectors over a subset.Registry.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Close releases what it holds.
 //
 // Per-cluster state is keyed by Target.Key() and rebuilt when the Target's
 // Policy pointer (or subset labels) change, which happens when a new route
@@ -79,6 +87,18 @@ type Runtime struct {
 	mu       sync.Mutex // serialises cluster map writers
 	clusters atomic.Pointer[map[clusterKey]*cluster]
 	stats    sync.Map // cluster name → *counters
+
+	// retired are clusters replaced by a rebuild, kept until their leases
+	// and retries are all back so that the connections their transports
+	// left in use are closed too (guarded by mu, see pruneRetired).
+	retired []*cluster
+	// closed is set by Close (under mu), after shutdown and closedC.
+	closed atomic.Bool
+	// shutdown is every cluster Close released; guarded by mu.
+	shutdown []*cluster
+	// closedC stands in for every cluster after Close: its transport
+	// fails with ErrClosed.
+	closedC *cluster
 }
 
 // RuntimeOption configures a Runtime.
@@ -157,7 +177,7 @@ func NewRuntime(reg *subset.Registry, opts ...RuntimeOption) *Runtime {
 // on req). avoid lists endpoint addresses to prefer not to pick (earlier
 // attempts, for retries with previous-hosts). It returns ErrOverflow or
 // ErrNoHealthyUpstream when it cannot (also for a nil or host-less
-// target). A nil req is an empty request.
+// target), and ErrClosed after Close. A nil req is an empty request.
 func (rt *Runtime) Pick(t *Target, req *match.Request, avoid []string) (Lease, error) {
 	if t == nil || t.Host == "" {
 		return Lease{}, ErrNoHealthyUpstream
@@ -165,7 +185,10 @@ func (rt *Runtime) Pick(t *Target, req *match.Request, avoid []string) (Lease, e
 	if req == nil {
 		req = &emptyRequest
 	}
-	c := rt.cluster(t)
+	c, open := rt.clusterOrClosed(t)
+	if !open {
+		return Lease{}, ErrClosed
+	}
 	return c.pick(req, avoid)
 }
 
@@ -176,30 +199,51 @@ var emptyRequest match.Request
 // when set: max(minRetryConcurrency, percent × active requests)). When ok
 // is false the retry must not be attempted and the original failure is
 // returned (Envoy's upstream_rq_retry_overflow). Call release when the
-// retry attempt ends. It allocates nothing.
+// retry attempt ends. It allocates nothing. After Close it refuses every
+// retry.
 func (rt *Runtime) AdmitRetry(t *Target) (release func(), ok bool) {
 	if t == nil {
 		return nil, false
 	}
-	return rt.cluster(t).admitRetry()
+	c, open := rt.clusterOrClosed(t)
+	if !open {
+		return nil, false
+	}
+	return c.admitRetry()
 }
 
 // cluster returns the state for t, building it on first use and
-// rebuilding it when t's policy or subset labels changed.
+// rebuilding it when t's policy or subset labels changed. After Close it
+// returns a stand-in whose transport fails with ErrClosed.
 func (rt *Runtime) cluster(t *Target) *cluster {
+	c, _ := rt.clusterOrClosed(t)
+	return c
+}
+
+// clusterOrClosed is cluster also reporting whether the runtime is open;
+// when it is not, c is the closed stand-in.
+func (rt *Runtime) clusterOrClosed(t *Target) (c *cluster, open bool) {
+	if rt.closed.Load() {
+		return rt.closedC, false
+	}
 	k := clusterKey{host: t.Host, subset: t.Subset, port: t.Port}
 	if c := (*rt.clusters.Load())[k]; c != nil && c.policy == t.Policy && sameLabels(c.labels, t.SubsetLabels) {
-		return c
+		return c, true
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	if rt.closed.Load() {
+		return rt.closedC, false
+	}
 	old := *rt.clusters.Load()
 	if c := old[k]; c != nil && c.policy == t.Policy && sameLabels(c.labels, t.SubsetLabels) {
-		return c
+		return c, true
 	}
-	c := newCluster(rt, t)
+	c = newCluster(rt, t)
+	rt.pruneRetired()
 	if prev := old[k]; prev != nil {
 		prev.retire()
+		rt.retired = append(rt.retired, prev)
 	}
 	m := make(map[clusterKey]*cluster, len(old)+1)
 	for kk, v := range old {
@@ -207,7 +251,7 @@ func (rt *Runtime) cluster(t *Target) *cluster {
 	}
 	m[k] = c
 	rt.clusters.Store(&m)
-	return c
+	return c, true
 }
 
 func (rt *Runtime) counters(name string) *counters {
