@@ -7,38 +7,53 @@ import (
 	"unsafe"
 )
 
-// hostTable is a frozen open-addressing table from domain names to host
-// records, for the request path: an entry holds its key's bytes, a tag of
-// its hash and the record in one 64-byte line, so a lookup that finds its
-// host reads one line of the table where a Go map reads its control
-// word, its slot and the key's bytes elsewhere. Keys longer than an entry
-// holds go to a Go map.
+// strTable is a frozen open-addressing table from strings to V, for
+// the request path's lookups (domains, exact paths). Probing reads a
+// dense array of 32-bit hash tags, small enough to stay in cache, so a
+// key the table lacks costs no miss; a tag that matches leads to its
+// entry, which holds the key's bytes and the value in one 64-byte line,
+// where a Go map reads its slot and then the key's bytes elsewhere. Keys
+// longer than an entry holds go to a Go map.
 //
-// Lookups ignore ASCII case: the hash and the comparison fold each 8-byte
-// word of the key as they read it (foldWord), so the request path neither
-// scans a request's host for upper-case letters nor copies it to fold it.
-// The keys it is built from must be folded already (the view's domains
-// are).
-type hostTable struct {
+// A folding table's lookups ignore ASCII case: the hash and the
+// comparison fold each 8-byte word of the key as they read it, so the
+// request path neither scans a request's host for upper-case letters nor
+// copies it to fold it. Its keys must be folded already (the view's
+// domains are). Every table hashes with the case folded (foldHash); only
+// the comparison differs.
+type strTable[V any] struct {
 	seed    uint64
 	mask    uint32
-	entries []hostEntry
-	long    map[string]*hostRef
+	fold    bool
+	tags    []uint32 // per entry: 0 when empty, else tagOf(hash)
+	entries []strEntry[V]
+	long    map[string]V
 }
 
-// hostKeyMax is the longest key a hostEntry holds (64-byte entries).
-const hostKeyMax = 51
+// tagOf is the tag of a hash: its high half, never 0.
+func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
 
-type hostEntry struct {
-	ref  *hostRef // nil: an empty entry
-	tag  uint32   // the hash's high half
-	klen uint8
-	key  [hostKeyMax]byte
+// strKeyMax is the longest key a strEntry holds (64-byte entries for an
+// 8-byte V).
+const strKeyMax = 55
+
+// strEntry is one entry of a strTable.
+type strEntry[V any] struct {
+	klen uint8 // the key's length
+	key  [strKeyMax]byte
+	val  V
 }
 
-// newHostTable freezes m, whose keys have no ASCII upper-case letters,
-// into a table at most half full; nil for an empty m.
-func newHostTable(m map[string]*hostRef) *hostTable {
+// hostTable is the view's frozen table of domains (folding).
+type hostTable = strTable[*hostRef]
+
+// newHostTable freezes the domain map m (keys folded).
+func newHostTable(m map[string]*hostRef) *hostTable { return newStrTable(m, true) }
+
+// newStrTable freezes m into a table at most half full; nil for an empty
+// m. When fold is set, lookups ignore ASCII case and m's keys must have
+// no ASCII upper-case letters.
+func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
 	if len(m) == 0 {
 		return nil
 	}
@@ -46,51 +61,86 @@ func newHostTable(m map[string]*hostRef) *hostTable {
 	for size < 2*len(m) {
 		size *= 2
 	}
-	t := &hostTable{seed: rand.Uint64() | 1, mask: uint32(size - 1), entries: make([]hostEntry, size)}
-	for k, r := range m {
-		if len(k) > hostKeyMax {
+	t := &strTable[V]{seed: rand.Uint64() | 1, mask: uint32(size - 1), fold: fold,
+		tags: make([]uint32, size), entries: make([]strEntry[V], size)}
+	for k, v := range m {
+		if len(k) > strKeyMax {
 			if t.long == nil {
-				t.long = map[string]*hostRef{}
+				t.long = map[string]V{}
 			}
-			t.long[k] = r
+			t.long[k] = v
 			continue
 		}
 		h := foldHash(k, t.seed)
 		i := uint32(h) & t.mask
-		for t.entries[i].ref != nil {
+		for t.tags[i] != 0 {
 			i = (i + 1) & t.mask
 		}
+		t.tags[i] = tagOf(h)
 		e := &t.entries[i]
-		e.ref, e.tag, e.klen = r, uint32(h>>32), uint8(len(k))
+		e.val, e.klen = v, uint8(len(k))
 		copy(e.key[:], k)
 	}
 	return t
 }
 
-// get returns the record of key k, ASCII case ignored, nil when the table
-// (possibly nil) has none.
-func (t *hostTable) get(k string) *hostRef {
+// lookup returns the value of key k (ASCII case ignored when the table
+// folds) and whether the table, possibly nil, has it.
+func (t *strTable[V]) lookup(k string) (V, bool) {
 	if t == nil {
-		return nil
+		var zero V
+		return zero, false
 	}
-	if len(k) > hostKeyMax {
-		if t.long == nil {
-			return nil
+	if len(k) > strKeyMax {
+		if t.fold && t.long != nil {
+			var buf [255]byte
+			k = foldASCIIInto(buf[:], k)
 		}
-		var buf [255]byte
-		return t.long[foldASCIIInto(buf[:], k)]
+		v, ok := t.long[k]
+		return v, ok
 	}
 	h := foldHash(k, t.seed)
-	tag := uint32(h >> 32)
+	tag := tagOf(h)
 	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
-		e := &t.entries[i]
-		if e.ref == nil {
-			return nil
-		}
-		if e.tag == tag && int(e.klen) == len(k) && equalFold(&e.key, k) {
-			return e.ref
+		switch t.tags[i] {
+		case 0:
+			var zero V
+			return zero, false
+		case tag:
+			if e := &t.entries[i]; int(e.klen) == len(k) && t.equal(&e.key, k) {
+				return e.val, true
+			}
 		}
 	}
+}
+
+// equal compares a lookup key with an entry's key of the same length.
+func (t *strTable[V]) equal(key *[strKeyMax]byte, k string) bool {
+	if t.fold {
+		return equalFold(key, k)
+	}
+	return unsafe.String(&key[0], len(k)) == k
+}
+
+// values returns every value in the table (tests and benchmarks).
+func (t *strTable[V]) values() []V {
+	var out []V
+	for i := range t.entries {
+		if t.tags[i] != 0 {
+			out = append(out, t.entries[i].val)
+		}
+	}
+	for _, v := range t.long {
+		out = append(out, v)
+	}
+	return out
+}
+
+// get returns the record of domain k, ASCII case ignored, nil when the
+// table (possibly nil) has none.
+func (t *strTable[V]) get(k string) V {
+	v, _ := t.lookup(k)
+	return v
 }
 
 // SWAR constants: every byte 0x7f, 0x80, 0x20 (the ASCII case bit).
@@ -157,7 +207,7 @@ const (
 	mixK4 = 0x589965cc75374cc3
 )
 
-// foldHash hashes s (len(s) ≤ hostKeyMax) so that s and any string
+// foldHash hashes s (len(s) ≤ strKeyMax) so that s and any string
 // equal to it but for the case of ASCII letters hash alike: it hashes
 // each byte with its case bit set, which maps the upper and lower case of
 // a letter to the same byte (and a few other pairs, such as '@' and '`',
@@ -185,10 +235,10 @@ func foldHash(s string, seed uint64) uint64 {
 	return h ^ last
 }
 
-// equalFold reports whether s (len(s) ≤ hostKeyMax) equals the first
+// equalFold reports whether s (len(s) ≤ strKeyMax) equals the first
 // len(s) bytes of key, a folded key, ignoring ASCII case in s. It
 // compares words, the last one overlapping the one before.
-func equalFold(key *[hostKeyMax]byte, s string) bool {
+func equalFold(key *[strKeyMax]byte, s string) bool {
 	n := len(s)
 	k := unsafe.String(&key[0], n)
 	if n <= 8 {

@@ -18,7 +18,7 @@ func TestHostTableAgreesWithMap(t *testing.T) {
 			for i := range n {
 				k := "svc" + strconv.Itoa(i) + ".example.com"
 				if i%7 == 3 {
-					k = strings.Repeat("x", hostKeyMax-2+i%5) + strconv.Itoa(i) // around the inline limit
+					k = strings.Repeat("x", strKeyMax-2+i%5) + strconv.Itoa(i) // around the inline limit
 				}
 				m[k] = &hostRef{}
 			}
@@ -31,7 +31,7 @@ func TestHostTableAgreesWithMap(t *testing.T) {
 			for range 1000 {
 				k := "svc" + strconv.Itoa(n+r.IntN(1000)) + ".example.com"
 				if r.IntN(2) == 0 {
-					k = strings.Repeat("x", hostKeyMax+r.IntN(3))
+					k = strings.Repeat("x", strKeyMax+r.IntN(3))
 				}
 				if got, want := tbl.get(k), m[k]; got != want {
 					t.Fatalf("get(%q) = %p, want %p", k, got, want)
@@ -52,7 +52,7 @@ func TestHostTableAgreesWithMap(t *testing.T) {
 func TestHostTableIgnoresASCIICase(t *testing.T) {
 	m := map[string]*hostRef{}
 	var keys []string
-	for n := 1; n <= hostKeyMax+2; n++ {
+	for n := 1; n <= strKeyMax+2; n++ {
 		k := strings.Repeat("abcdefghijklmnopqrstuvwxyz.-0123456789", 2)[:n]
 		keys = append(keys, k)
 		m[k] = &hostRef{}
@@ -131,7 +131,7 @@ func TestSameFold(t *testing.T) {
 // suffixes and their upper-case forms: the answers must be the map's.
 func FuzzHostTable(f *testing.F) {
 	f.Add("a,b.c,reviews.default.svc.cluster.local")
-	f.Add(strings.Repeat("y", hostKeyMax) + "," + strings.Repeat("y", hostKeyMax+1) + ",")
+	f.Add(strings.Repeat("y", strKeyMax) + "," + strings.Repeat("y", strKeyMax+1) + ",")
 	f.Add("Reviews.Default,ABCDEFGH,abcdefgh.i")
 	f.Fuzz(func(t *testing.T, keys string) {
 		m := map[string]*hostRef{}
@@ -149,4 +149,35 @@ func FuzzHostTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStrTableWithoutFolding: a table that does not fold (exact paths)
+// tells keys apart by case, including keys that hash alike because only
+// their case differs, and keys longer than an entry holds.
+func TestStrTableWithoutFolding(t *testing.T) {
+	long := "/" + strings.Repeat("segment/", 8) // longer than strKeyMax
+	m := map[string]int{"/api": 1, "/API": 2, "/Api/v1/items": 3, long: 4, strings.ToUpper(long): 5}
+	tbl := newStrTable(m, false)
+	for _, c := range []struct {
+		key  string
+		want int
+		ok   bool
+	}{
+		{"/api", 1, true},
+		{"/API", 2, true},
+		{"/aPi", 0, false},
+		{"/Api/v1/items", 3, true},
+		{"/api/v1/items", 0, false},
+		{long, 4, true},
+		{strings.ToUpper(long), 5, true},
+		{strings.ToUpper(long[:20]) + long[20:], 0, false},
+		{"", 0, false},
+	} {
+		if got, ok := tbl.lookup(c.key); got != c.want || ok != c.ok {
+			t.Errorf("lookup(%q) = %d, %v; want %d, %v", c.key, got, ok, c.want, c.ok)
+		}
+	}
+	if got := len(tbl.values()); got != len(m) {
+		t.Errorf("values: %d, want %d", got, len(m))
+	}
 }

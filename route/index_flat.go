@@ -13,9 +13,10 @@ import (
 // rules touches a handful of neighbouring cache lines.
 
 // slotMap maps a key (an exact path) to the ascending slots filed under
-// it. A key with one slot, nearly all of them, keeps it in the map itself.
+// it. A key with one slot, nearly all of them, keeps it in the table
+// itself.
 type slotMap struct {
-	one  map[string]int32 // ≥ 0: the only slot; < 0: many[-1-v]
+	one  *strTable[int] // ≥ 0: the only slot; < 0: many[-1-v]
 	many [][]int32
 }
 
@@ -24,28 +25,30 @@ func newSlotMap(m map[string][]int32) *slotMap {
 	if len(m) == 0 {
 		return nil
 	}
-	sm := &slotMap{one: make(map[string]int32, len(m))}
+	sm := &slotMap{}
+	one := make(map[string]int, len(m))
 	for k, ss := range m {
 		if len(ss) == 1 {
-			sm.one[k] = ss[0]
+			one[k] = int(ss[0])
 			continue
 		}
-		sm.one[k] = int32(-1 - len(sm.many))
+		one[k] = -1 - len(sm.many)
 		sm.many = append(sm.many, ss)
 	}
+	sm.one = newStrTable(one, false)
 	return sm
 }
 
 // try returns the first slot filed under key that is below best and fully
 // matches req, or best.
 func (sm *slotMap) try(x *ruleIndex, key string, best int32, req *match.Request, path string) int32 {
-	v, ok := sm.one[key]
+	v, ok := sm.one.lookup(key)
 	switch {
 	case !ok:
 		return best
 	case v >= 0:
-		if v < best && x.slots[v].matches(req, path) {
-			return v
+		if int32(v) < best && x.slots[v].matches(req, path) {
+			return int32(v)
 		}
 		return best
 	}
@@ -55,9 +58,9 @@ func (sm *slotMap) try(x *ruleIndex, key string, best int32, req *match.Request,
 // all returns every slot in the map (tests and benchmarks).
 func (sm *slotMap) all() []int32 {
 	var out []int32
-	for _, v := range sm.one {
+	for _, v := range sm.one.values() {
 		if v >= 0 {
-			out = append(out, v)
+			out = append(out, int32(v))
 		} else {
 			out = append(out, sm.many[-1-v]...)
 		}
