@@ -276,16 +276,8 @@ func (v *view) sortWildcards() {
 	sortStable(v.prefix, func(a, b wildDomain) bool { return len(a.affix) > len(b.affix) })
 }
 
-// lookup returns the virtual host for a lower-case host name (no port);
-// its vh is nil when none serves it.
-func (v *view) lookup(h string) *hostRef {
-	if r := v.exactTable.get(h); r != nil {
-		return r
-	}
-	return v.lookupWildcard(h)
-}
-
-// lookupWildcard is lookup for a host no exact domain has.
+// lookupWildcard returns the virtual host for a lower-case host name (no
+// port) that no exact domain has; its vh is nil when none serves it.
 func (v *view) lookupWildcard(h string) *hostRef {
 	best := noHost
 	bestLen := 0
