@@ -124,14 +124,10 @@ type hostRef struct {
 }
 
 // inlineHostRef is the hostRef of a host with few slots: it holds them
-// itself, and copies of their rules' plans, so that finding the host
-// brings its clauses and what they decide along: on a table of many
-// small hosts a decision then reads one record where it read three
-// (domain entry, host, plan) scattered over the heap.
+// itself, so that finding the host brings its clauses along.
 type inlineHostRef struct {
 	hostRef
 	inline [inlineSlots]slot
-	plans  [inlineSlots]rulePlan
 }
 
 // inlineSlots is the number of slots an inlineHostRef holds: the
@@ -175,7 +171,6 @@ func (v *view) refreshHostRefs() {
 			copy(ir.inline[:], vh.slots)
 			ir.slots = ir.inline[:n:n]
 			packSlotStrings(ir.slots) // point the uris at the copies
-			ir.copyPlans()
 			vh.hot, moved = &ir.hostRef, true
 		}
 	}
@@ -188,25 +183,6 @@ func (v *view) refreshHostRefs() {
 		}
 	}
 	v.freezeDomains()
-}
-
-// copyPlans points the record's slots at copies of their plans, held in
-// the record (slots of one rule share one copy).
-func (ir *inlineHostRef) copyPlans() {
-	var orig [inlineSlots]*rulePlan
-	n := 0
-	for i := range ir.slots {
-		sl := &ir.slots[i]
-		j := 0
-		for j < n && orig[j] != sl.plan {
-			j++
-		}
-		if j == n {
-			orig[n], ir.plans[n] = sl.plan, *sl.plan
-			n++
-		}
-		sl.plan = &ir.plans[j]
-	}
 }
 
 // freezeDomains builds the request path's tables from the domain maps.
