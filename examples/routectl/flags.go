@@ -24,7 +24,7 @@ func (s *stringList) String() string     { return strings.Join(*s, ", ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // requestFlags are the flags decide and explain share: the configuration
-// and one request.
+// and one request, or one TCP or TLS connection (--protocol).
 type requestFlags struct {
 	files     stringList
 	namespace string
@@ -36,6 +36,9 @@ type requestFlags struct {
 	seedSet   bool
 	headers   stringList
 	istio     bool
+	protocol  string // http, tcp or tls; "" is http
+	sni       string
+	dest      string
 }
 
 // add registers the flags on fs.
@@ -45,7 +48,7 @@ func (f *requestFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.gateway, "gateway", "", "decide as gateway NS/NAME receives the request (default: a sidecar, gateway \"mesh\")")
 	fs.StringVar(&f.sourceNS, "source-namespace", "", "namespace of the calling workload (sourceNamespace, exportTo)")
 	fs.StringVar(&f.labels, "source-labels", "", "labels of the calling workload, k=v,k=v (sourceLabels)")
-	fs.UintVar(&f.port, "port", 0, "destination port (default: the URL's port, else 80 or 443)")
+	fs.UintVar(&f.port, "port", 0, "destination port (default: the URL's or --dest's port, else 80 for http, 443 for https and tls)")
 	fs.Func("seed", "seed for weighted picks and fault and mirror sampling (default: random)", func(s string) error {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -56,6 +59,9 @@ func (f *requestFlags) add(fs *flag.FlagSet) {
 	})
 	fs.Var(&f.headers, "H", "request header 'Name: value' (repeatable)")
 	fs.BoolVar(&f.istio, "istio", false, "today's Istio semantics instead of the seeds' (no default timeout, faults without percentage never fire)")
+	fs.StringVar(&f.protocol, "protocol", "http", "decide an http request (METHOD URL), or a tcp or tls connection (--dest, --sni; no arguments)")
+	fs.StringVar(&f.sni, "sni", "", "TLS server name of a --protocol tls connection (sniHosts)")
+	fs.StringVar(&f.dest, "dest", "", "ADDRESS:PORT a --protocol tcp or tls connection was opened to: an IP (destinationSubnets, ServiceEntry addresses) or the host name dialled")
 }
 
 // table loads and compiles the -f configuration.
@@ -79,6 +85,25 @@ func (f *requestFlags) table() (*route.Table, error) {
 		return nil, fmt.Errorf("%v (run \"routectl validate %s\" for every problem)", err, strings.Join(f.files, " "))
 	}
 	return tbl, nil
+}
+
+// build builds the request view: an HTTP request from METHOD URL, or a
+// TCP or TLS connection from --dest and --sni, as --protocol says.
+func (f *requestFlags) build(args []string) (match.Request, error) {
+	switch p := f.proto(); p {
+	case protoHTTP:
+		if f.sni != "" {
+			return match.Request{}, fmt.Errorf("--sni %q: only with --protocol tls; an http request is decided on its URL's host (add --protocol tls to decide a TLS connection)", f.sni)
+		}
+		if f.dest != "" {
+			return match.Request{}, fmt.Errorf("--dest %q: only with --protocol tcp or tls; an http request goes to its URL's host and port (--port overrides the port)", f.dest)
+		}
+		return f.request(args)
+	case protoTCP, protoTLS:
+		return f.connection(args)
+	default:
+		return match.Request{}, fmt.Errorf("--protocol %q: want http, tcp or tls", f.protocol)
+	}
 }
 
 // request builds the request view from METHOD URL and the flags.
@@ -136,11 +161,11 @@ func parseLabels(s string) (map[string]string, error) {
 }
 
 // requestAndTable builds the request from args (METHOD URL) and the
-// flags, then loads and compiles the -f configuration. On an error it
+// flags, or the connection from the flags alone (--protocol tcp or tls), then loads and compiles the -f configuration. On an error it
 // prints it with a pointer to c's help and returns ok false with the exit
 // status.
 func (f *requestFlags) requestAndTable(c command, args []string, stderr io.Writer) (req match.Request, tbl *route.Table, code int, ok bool) {
-	req, err := f.request(args)
+	req, err := f.build(args)
 	if err != nil {
 		return match.Request{}, nil, usageError(stderr, c.name, err), false
 	}
