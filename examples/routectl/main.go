@@ -1,11 +1,25 @@
 // Command routectl works with Istio networking configuration the way
-// meshroute reads it: validate it, ask what a request would do (decide),
-// explain a decision, print the compiled table, and run test cases.
+// meshroute reads it: validate it, ask what a request or a TCP or TLS
+// connection would do (decide), explain a decision, print the compiled
+// table, and run test cases.
 //
 // Usage:
 //
 //	routectl COMMAND [flags] [args]
 //	routectl help COMMAND
+//
+// decide and explain take an HTTP request as METHOD URL, or, with
+// --protocol tcp or tls, a connection described by flags alone:
+//
+//	routectl decide -f ./istio/ GET http://reviews:9080/reviews/0
+//	routectl decide -f ./istio/ --protocol tcp --dest 10.1.0.5:5432 --source-labels app=admin
+//	routectl explain -f ./istio/ --protocol tls --sni login.example.com --gateway istio-system/ingress
+//
+// --dest is the address (an IP, which destinationSubnets and ServiceEntry
+// addresses match, or the host name dialled) and port the connection was
+// opened to, --sni the TLS server name; --port, --gateway,
+// --source-labels and --source-namespace mean what they mean for a
+// request. A tls connection's port defaults to 443.
 //
 // Each command lives in its own file and registers itself from init with
 // register, so adding a command never touches this file:
@@ -13,7 +27,7 @@
 //	func init() {
 //		register(command{
 //			name:    "decide",
-//			usage:   "decide -f PATH [-f PATH...] [flags] METHOD URL -- print what Envoy would do with one request",
+//			usage:   "decide -f PATH [-f PATH...] [flags] METHOD URL | --protocol tcp|tls ... -- print what Envoy would do with one request or connection",
 //			example: "routectl decide -f ./istio/ GET http://reviews:9080/reviews/0",
 //			run:     runDecide,
 //		})
