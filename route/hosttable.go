@@ -7,13 +7,16 @@ import (
 	"unsafe"
 )
 
-// strTable is a frozen open-addressing table from strings to V, for
-// the request path's lookups (domains, exact paths). Probing reads a
-// dense array of 32-bit hash tags, small enough to stay in cache, so a
-// key the table lacks costs no miss; a tag that matches leads to its
-// entry, which holds the key's bytes and the value in one 64-byte line,
-// where a Go map reads its slot and then the key's bytes elsewhere. Keys
-// longer than an entry holds go to a Go map.
+// strTable is a frozen table from strings to V, for the request path's
+// lookups (domains, exact paths). Probing reads an open-addressing index
+// of 8-byte words, a hash tag and an entry number, small enough to stay
+// in cache, so a key the table lacks costs no miss; a tag that matches
+// leads to its entry in a dense array, which holds the key's bytes and
+// then the value, so a hit reads one run of neighbouring cache lines
+// where a Go map reads its slot, the key's bytes elsewhere, and whatever
+// the value points to. A value may be a whole record (the domain table of
+// small hosts holds them, inlineHostRef): find returns a pointer into the
+// table. Keys longer than an entry holds go to a Go map.
 //
 // A folding table's lookups ignore ASCII case: the hash and the
 // comparison fold each 8-byte word of the key as they read it, so the
@@ -25,13 +28,13 @@ type strTable[V any] struct {
 	seed    uint64
 	mask    uint32
 	fold    bool
-	tags    []uint32 // per entry: 0 when empty, else tagOf(hash)
+	index   []uint64 // 0: empty; else tagOf(hash)<<32 | entry number + 1
 	entries []strEntry[V]
-	long    map[string]V
+	long    map[string]*V
 }
 
-// tagOf is the tag of a hash: its high half, never 0.
-func tagOf(h uint64) uint32 { return uint32(h>>32) | 1 }
+// tagOf is the tag of a hash: its high half.
+func tagOf(h uint64) uint64 { return h &^ (1<<32 - 1) }
 
 // strKeyMax is the longest key a strEntry holds (64-byte entries for an
 // 8-byte V).
@@ -44,15 +47,15 @@ type strEntry[V any] struct {
 	val  V
 }
 
-// hostTable is the view's frozen table of domains (folding).
+// hostTable is a view's frozen table of domains (folding).
 type hostTable = strTable[*hostRef]
 
 // newHostTable freezes the domain map m (keys folded).
 func newHostTable(m map[string]*hostRef) *hostTable { return newStrTable(m, true) }
 
-// newStrTable freezes m into a table at most half full; nil for an empty
-// m. When fold is set, lookups ignore ASCII case and m's keys must have
-// no ASCII upper-case letters.
+// newStrTable freezes m into a table whose index is at most half full;
+// nil for an empty m. When fold is set, lookups ignore ASCII case and m's
+// keys must have no ASCII upper-case letters.
 func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
 	if len(m) == 0 {
 		return nil
@@ -61,57 +64,70 @@ func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
 	for size < 2*len(m) {
 		size *= 2
 	}
-	t := &strTable[V]{seed: rand.Uint64() | 1, mask: uint32(size - 1), fold: fold,
-		tags: make([]uint32, size), entries: make([]strEntry[V], size)}
+	t := &strTable[V]{seed: rand.Uint64() | 1, mask: uint32(size - 1), fold: fold, index: make([]uint64, size)}
+	n := 0
+	for k := range m {
+		if len(k) <= strKeyMax {
+			n++
+		}
+	}
+	t.entries = make([]strEntry[V], 0, n)
 	for k, v := range m {
 		if len(k) > strKeyMax {
 			if t.long == nil {
-				t.long = map[string]V{}
+				t.long = map[string]*V{}
 			}
-			t.long[k] = v
+			t.long[k] = &v
 			continue
 		}
 		h := foldHash(k, t.seed)
 		i := uint32(h) & t.mask
-		for t.tags[i] != 0 {
+		for t.index[i] != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.tags[i] = tagOf(h)
-		e := &t.entries[i]
-		e.val, e.klen = v, uint8(len(k))
-		copy(e.key[:], k)
+		t.index[i] = tagOf(h) | uint64(len(t.entries)+1)
+		t.entries = append(t.entries, strEntry[V]{klen: uint8(len(k)), val: v})
+		copy(t.entries[len(t.entries)-1].key[:], k)
 	}
 	return t
 }
 
-// lookup returns the value of key k (ASCII case ignored when the table
-// folds) and whether the table, possibly nil, has it.
-func (t *strTable[V]) lookup(k string) (V, bool) {
+// find returns the value of key k (ASCII case ignored when the table
+// folds) in the table, possibly nil; nil when it has none.
+func (t *strTable[V]) find(k string) *V {
 	if t == nil {
-		var zero V
-		return zero, false
+		return nil
 	}
 	if len(k) > strKeyMax {
 		if t.fold && t.long != nil {
 			var buf [255]byte
 			k = foldASCIIInto(buf[:], k)
 		}
-		v, ok := t.long[k]
-		return v, ok
+		return t.long[k]
 	}
 	h := foldHash(k, t.seed)
 	tag := tagOf(h)
 	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.tags[i] {
-		case 0:
-			var zero V
-			return zero, false
-		case tag:
-			if e := &t.entries[i]; int(e.klen) == len(k) && t.equal(&e.key, k) {
-				return e.val, true
+		x := t.index[i]
+		if x == 0 {
+			return nil
+		}
+		if x&^(1<<32-1) == tag {
+			e := &t.entries[uint32(x)-1]
+			if int(e.klen) == len(k) && t.equal(&e.key, k) {
+				return &e.val
 			}
 		}
 	}
+}
+
+// lookup is find by value.
+func (t *strTable[V]) lookup(k string) (V, bool) {
+	if p := t.find(k); p != nil {
+		return *p, true
+	}
+	var zero V
+	return zero, false
 }
 
 // equal compares a lookup key with an entry's key of the same length.
@@ -122,22 +138,28 @@ func (t *strTable[V]) equal(key *[strKeyMax]byte, k string) bool {
 	return unsafe.String(&key[0], len(k)) == k
 }
 
+// each calls f with every value in the table, possibly nil.
+func (t *strTable[V]) each(f func(*V)) {
+	if t == nil {
+		return
+	}
+	for i := range t.entries {
+		f(&t.entries[i].val)
+	}
+	for _, v := range t.long {
+		f(v)
+	}
+}
+
 // values returns every value in the table (tests and benchmarks).
 func (t *strTable[V]) values() []V {
 	var out []V
-	for i := range t.entries {
-		if t.tags[i] != 0 {
-			out = append(out, t.entries[i].val)
-		}
-	}
-	for _, v := range t.long {
-		out = append(out, v)
-	}
+	t.each(func(v *V) { out = append(out, *v) })
 	return out
 }
 
-// get returns the record of domain k, ASCII case ignored, nil when the
-// table (possibly nil) has none.
+// get is lookup's value alone: the zero V (a nil record) when the table
+// has no k.
 func (t *strTable[V]) get(k string) V {
 	v, _ := t.lookup(k)
 	return v
