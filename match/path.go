@@ -77,8 +77,9 @@ var pathSpecial = [256]bool{'?': true, '.': true, '%': true, '\\': true}
 // NormalizePathSplit is NormalizePath that also returns where the
 // normalised path ends and its query string ("?" onward) begins, so that
 // a router needing both the path to match and the target to forward
-// scans the request target once. A target with no '.', '%' or '\\'
-// before its query needs no work and is returned as it is.
+// scans the request target once. A target whose path has no backslash and
+// no segment starting with '.' or '%' (only those can be dot segments:
+// "3.png" and "v1.2" are not) needs no work and is returned as it is.
 func NormalizePathSplit(target string) (normalized string, pathEnd int) {
 	for i := 0; i < len(target); i++ {
 		if !pathSpecial[target[i]] {
@@ -87,7 +88,12 @@ func NormalizePathSplit(target string) (normalized string, pathEnd int) {
 		switch target[i] {
 		case '?':
 			return target, i
-		default: // '.', '%', '\\'
+		case '.', '%':
+			if i > 0 && target[i-1] != '/' {
+				continue // inside a segment that does not start with a dot
+			}
+			fallthrough
+		default: // '\\', or a segment that may be a dot segment
 			normalized = NormalizePath(target)
 			if j := strings.IndexByte(normalized, '?'); j >= 0 {
 				return normalized, j

@@ -22,6 +22,9 @@ func TestNormalizePathSplit(t *testing.T) {
 	for _, target := range []string{
 		"", "/", "*", "/a/b", "/a/b?x=1", "/a/./b?q=/../", "/a/../b", `\a\b?c`, "/a/%2e%2E/b",
 		"/app-1.js", "/a?", "?x", "/a/b/..", "/%zz", "/q?a/./b",
+		// Only a segment starting with '.' or '%' can be a dot segment.
+		"/v1.2/img/3.png?x=/./", "/a/.b", "/a/b.", "/a/b.%2e", "/a/x%2e%2e/c", "/a/%2e.", "/.", "/..",
+		"./a", "a/./b", ".", "%2e", "/a/..%2f/b",
 	} {
 		t.Run(target, func(t *testing.T) {
 			got, end := NormalizePathSplit(target)
@@ -45,7 +48,7 @@ func FuzzNormalizePathSplit(f *testing.F) {
 }
 
 func BenchmarkNormalizePathSplit(b *testing.B) {
-	for _, target := range []string{"/api/v1/svc12/items?page=2", "/static/app-12.js", "/a/./b/../c"} {
+	for _, target := range []string{"/api/v1/svc12/items?page=2", "/static/app-12.js", "/a/./b/../c", "/static/r3/img/3.png"} {
 		b.Run(target, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
