@@ -25,8 +25,11 @@ type view struct {
 	// holds the partial ones ("*-bar.foo.com"), longest first.
 	suffixDot map[string]*hostRef
 	// exactTable and suffixDotTable are exact and suffixDot frozen for
-	// the request path (hosttable.go) once the table is built.
+	// the request path (hosttable.go) once the table is built, but for
+	// the first exact domain of each host with an inline record: those
+	// are in exactSmall, whose entries hold the records themselves.
 	exactTable, suffixDotTable *hostTable
+	exactSmall                 *strTable[inlineHostRef]
 	suffix                     []wildDomain
 	prefix                     []wildDomain
 	any                        *vhost
@@ -156,8 +159,13 @@ func (vh *vhost) ref() *hostRef {
 
 // refreshHostRefs copies the virtual hosts' slots, indexes and default
 // plans into their records, moving a host of few slots to an
-// inlineHostRef that holds them.
+// inlineHostRef that holds them. Such a record lives in the entry of the
+// host's first exact domain in exactSmall, so that finding the host by
+// that domain reads the key, the record and its slots from one run of
+// cache lines; a host without an exact domain keeps it in inlineSlab.
 func (v *view) refreshHostRefs() {
+	primary := v.primaryDomains()
+	small := map[string]inlineHostRef{}
 	moved := false
 	for _, vh := range v.vhosts {
 		r := vh.hot
@@ -165,15 +173,29 @@ func (v *view) refreshHostRefs() {
 			continue
 		}
 		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
-		if n := len(vh.slots); n > 0 && n <= inlineSlots && vh.index == nil {
-			ir := v.inlineSlab.new()
-			ir.hostRef = *r
-			copy(ir.inline[:], vh.slots)
-			ir.slots = ir.inline[:n:n]
-			packSlotStrings(ir.slots) // point the uris at the copies
-			vh.hot, moved = &ir.hostRef, true
+		n := len(vh.slots)
+		if n == 0 || n > inlineSlots || vh.index != nil {
+			continue
 		}
+		var ir inlineHostRef
+		ir.hostRef = *r
+		copy(ir.inline[:], vh.slots)
+		ir.slots = ir.inline[:n:n] // relocate points it at the final copy
+		moved = true
+		if d, ok := primary[vh]; ok {
+			small[d] = ir
+			continue
+		}
+		rec := v.inlineSlab.new()
+		*rec = ir
+		rec.relocate()
+		vh.hot = &rec.hostRef
 	}
+	v.exactSmall = newStrTable(small, true)
+	v.exactSmall.each(func(ir *inlineHostRef) {
+		ir.relocate()
+		ir.vh.hot = &ir.hostRef
+	})
 	if moved {
 		for d, r := range v.exact {
 			v.exact[d] = r.vh.hot
@@ -182,12 +204,31 @@ func (v *view) refreshHostRefs() {
 			v.suffixDot[d] = r.vh.hot
 		}
 	}
-	v.freezeDomains()
+	others := make(map[string]*hostRef, len(v.exact)-len(small))
+	for d, r := range v.exact {
+		if _, ok := small[d]; !ok {
+			others[d] = r
+		}
+	}
+	v.exactTable, v.suffixDotTable = newHostTable(others), newHostTable(v.suffixDot)
 }
 
-// freezeDomains builds the request path's tables from the domain maps.
-func (v *view) freezeDomains() {
-	v.exactTable, v.suffixDotTable = newHostTable(v.exact), newHostTable(v.suffixDot)
+// primaryDomains returns each virtual host's first exact domain.
+func (v *view) primaryDomains() map[*vhost]string {
+	out := make(map[*vhost]string, len(v.vhosts))
+	for _, e := range v.domains {
+		if _, ok := out[e.vh]; !ok && !strings.Contains(e.domain, "*") {
+			out[e.vh] = e.domain
+		}
+	}
+	return out
+}
+
+// relocate points a record's slots, and their uris, at its own array,
+// once the record is in its final place.
+func (ir *inlineHostRef) relocate() {
+	ir.slots = ir.inline[:len(ir.slots):len(ir.slots)]
+	packSlotStrings(ir.slots)
 }
 
 // routeEntry is one HTTP rule in a virtual host's ordered list.
@@ -297,7 +338,11 @@ func (v *view) findVhost(authority string) *vhost { return v.findHost(authority)
 // host names up to 255 bytes.
 func (v *view) findHost(authority string) *hostRef {
 	h, _ := splitAuthority(authority)
-	if r := v.exactTable.get(h); r != nil { // get ignores ASCII case
+	// The tables ignore ASCII case.
+	if ir := v.exactSmall.find(h); ir != nil {
+		return &ir.hostRef
+	}
+	if r := v.exactTable.get(h); r != nil {
 		return r
 	}
 	if len(h) > 255 {
