@@ -28,8 +28,8 @@ type view struct {
 	// the request path (hosttable.go) once the table is built, but for
 	// the first exact domain of each host with an inline record: those
 	// are in exactSmall, whose entries hold the records themselves.
-	exactTable, suffixDotTable *hostTable
-	exactSmall                 *strTable[inlineHostRef]
+	exactTable                *hostTable
+	exactSmall, suffixDotTable *strTable[inlineHostRef]
 	suffix                     []wildDomain
 	prefix                     []wildDomain
 	any                        *vhost
@@ -162,47 +162,64 @@ func (vh *vhost) ref() *hostRef {
 // inlineHostRef that holds them. Such a record lives in the entry of the
 // host's first exact domain in exactSmall, so that finding the host by
 // that domain reads the key, the record and its slots from one run of
-// cache lines; a host without an exact domain keeps it in inlineSlab.
+// cache lines. The suffix wildcards' table holds every host's record in
+// its entries likewise (a copy, when the host has an exact domain too);
+// only a host found by neither keeps its record in inlineSlab.
 func (v *view) refreshHostRefs() {
-	primary := v.primaryDomains()
-	small := map[string]inlineHostRef{}
-	moved := false
+	recs := make(map[*vhost]inlineHostRef, len(v.vhosts))
 	for _, vh := range v.vhosts {
 		r := vh.hot
 		if r == nil {
 			continue
 		}
 		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
-		n := len(vh.slots)
-		if n == 0 || n > inlineSlots || vh.index != nil {
-			continue
+		if r.inlinable() {
+			var ir inlineHostRef
+			ir.hostRef = *r
+			copy(ir.inline[:], vh.slots)
+			recs[vh] = ir // relocated where it lands
 		}
-		var ir inlineHostRef
-		ir.hostRef = *r
-		copy(ir.inline[:], vh.slots)
-		ir.slots = ir.inline[:n:n] // relocate points it at the final copy
-		moved = true
+	}
+	primary := v.primaryDomains()
+	small := map[string]inlineHostRef{}
+	for vh, ir := range recs {
 		if d, ok := primary[vh]; ok {
 			small[d] = ir
-			continue
 		}
-		rec := v.inlineSlab.new()
-		*rec = ir
-		rec.relocate()
-		vh.hot = &rec.hostRef
 	}
-	v.exactSmall = newStrTable(small, true)
+	suffixes := make(map[string]inlineHostRef, len(v.suffixDot))
+	for d, r := range v.suffixDot {
+		ir, ok := recs[r.vh]
+		if !ok {
+			ir.hostRef = *r
+		}
+		suffixes[d] = ir
+	}
+	v.exactSmall, v.suffixDotTable = newStrTable(small, true), newStrTable(suffixes, true)
+	placed := make(map[*vhost]bool, len(recs))
+	v.suffixDotTable.each(func(ir *inlineHostRef) {
+		ir.relocate()
+		if ir.inlinable() {
+			ir.vh.hot, placed[ir.vh] = &ir.hostRef, true
+		}
+	})
 	v.exactSmall.each(func(ir *inlineHostRef) {
 		ir.relocate()
-		ir.vh.hot = &ir.hostRef
+		ir.vh.hot, placed[ir.vh] = &ir.hostRef, true // the exact domain's record wins
 	})
-	if moved {
-		for d, r := range v.exact {
-			v.exact[d] = r.vh.hot
+	for vh, ir := range recs {
+		if !placed[vh] {
+			rec := v.inlineSlab.new()
+			*rec = ir
+			rec.relocate()
+			vh.hot = &rec.hostRef
 		}
-		for d, r := range v.suffixDot {
-			v.suffixDot[d] = r.vh.hot
-		}
+	}
+	for d, r := range v.exact {
+		v.exact[d] = r.vh.hot
+	}
+	for d, r := range v.suffixDot {
+		v.suffixDot[d] = r.vh.hot
 	}
 	others := make(map[string]*hostRef, len(v.exact)-len(small))
 	for d, r := range v.exact {
@@ -210,7 +227,13 @@ func (v *view) refreshHostRefs() {
 			others[d] = r
 		}
 	}
-	v.exactTable, v.suffixDotTable = newHostTable(others), newHostTable(v.suffixDot)
+	v.exactTable = newHostTable(others)
+}
+
+// inlinable reports whether the record's slots fit an inlineHostRef
+// (and the host has no rule index, which refers to the slots by number).
+func (r *hostRef) inlinable() bool {
+	return len(r.slots) > 0 && len(r.slots) <= inlineSlots && r.index == nil
 }
 
 // primaryDomains returns each virtual host's first exact domain.
@@ -224,9 +247,12 @@ func (v *view) primaryDomains() map[*vhost]string {
 	return out
 }
 
-// relocate points a record's slots, and their uris, at its own array,
-// once the record is in its final place.
+// relocate points an inlinable record's slots, and their uris, at its
+// own array, once the record is in its final place.
 func (ir *inlineHostRef) relocate() {
+	if !ir.inlinable() {
+		return
+	}
 	ir.slots = ir.inline[:len(ir.slots):len(ir.slots)]
 	packSlotStrings(ir.slots)
 }
@@ -301,8 +327,8 @@ func (v *view) lookupWildcard(h string) *hostRef {
 	if v.suffixDotTable != nil {
 		for i := 1; i < len(h); i++ {
 			if h[i] == '.' {
-				if r := v.suffixDotTable.get(h[i:]); r != nil {
-					best, bestLen = r, len(h)-i
+				if r := v.suffixDotTable.find(h[i:]); r != nil {
+					best, bestLen = &r.hostRef, len(h)-i
 					break
 				}
 			}
