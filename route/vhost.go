@@ -28,7 +28,7 @@ type view struct {
 	// the request path (hosttable.go) once the table is built, but for
 	// the first exact domain of each host with an inline record: those
 	// are in exactSmall, whose entries hold the records themselves.
-	exactTable                *hostTable
+	exactTable                 *hostTable
 	exactSmall, suffixDotTable *strTable[inlineHostRef]
 	suffix                     []wildDomain
 	prefix                     []wildDomain
