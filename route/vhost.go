@@ -27,7 +27,8 @@ type view struct {
 	// exactTable and suffixDotTable are exact and suffixDot frozen for
 	// the request path (hosttable.go) once the table is built, but for
 	// the first exact domain of each host with an inline record: those
-	// are in exactSmall, whose entries hold the records themselves.
+	// are in exactSmall. The entries of exactSmall and suffixDotTable
+	// hold the host records themselves (refreshHostRefs).
 	exactTable                 *hostTable
 	exactSmall, suffixDotTable *strTable[inlineHostRef]
 	suffix                     []wildDomain
