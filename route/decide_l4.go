@@ -1,37 +1,63 @@
 package route
 
 import (
+	"net/netip"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+	"weak"
+
+	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/policy"
 )
 
 // DecideTCP returns the routing decision for an opaque TCP connection
-// (virtualservice.md §14). The service is found by req.Authority (the host
-// the caller dialled, when known) or by req.DestinationIP among
-// ServiceEntry addresses; its VirtualService's tcp rules then decide, the
-// first whose match (destinationSubnets, port, sourceLabels, gateways,
-// sourceNamespace) holds. When the service is unknown, every tcp rule of
-// the view is tried in order, as Envoy's filter chains on a shared port.
-// A connection no rule takes goes to the known service itself
-// (DefaultRoute), else passes through (AllowAny), else is refused
-// (RegistryOnly).
+// (virtualservice.md §14). On a sidecar the connection belongs to the
+// service whose outbound listener takes its address and port, as Envoy
+// picks one: the service req.Authority names (the host the caller
+// dialled, when known) if it declares the port, else by req.DestinationIP
+// the ServiceEntry with that exact address, then the one whose CIDR
+// address holds it, then one without addresses, each declaring the port
+// (see l4Listeners; a host no ServiceEntry describes has unknown ports and
+// takes any). Its VirtualService's tcp rules then decide, the first whose
+// match (destinationSubnets, port, sourceLabels, gateways,
+// sourceNamespace) holds, and a connection none takes goes to the service
+// itself (DefaultRoute).
+//
+// A connection no service takes passes through (AllowAny) or is refused
+// (RegistryOnly), as at Envoy's virtual outbound listener; before that
+// the tcp rules of the view's other VirtualServices are tried in order,
+// as Envoy's filter chains on a shared port, leaving out those whose
+// hosts are all ServiceEntry hosts (their listeners are known and did not
+// take the connection, or they do not declare its port when its address
+// is unknown). On a gateway the connection belongs to the host
+// req.Authority names, else every tcp rule of the view is tried.
 func (t *Table) DecideTCP(req *match.Request) Decision {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
 	}
-	vh := t.l4Vhost(v, req)
-	entries := v.tcpAll
-	if vh != nil && len(vh.vss) > 0 {
-		entries = vh.tcp
+	var l *l4Listeners
+	if !v.isGateway {
+		l = t.l4Listeners(v)
 	}
-	if d, ok := t.decideL4(v, entries, req); ok {
+	vh := t.l4Vhost(v, l, req)
+	if vh == nil || (v.isGateway && len(vh.vss) == 0) {
+		if d, ok := t.decideL4Open(v, l, req); ok {
+			return d
+		}
+		return t.l4Unknown(v, req)
+	}
+	if d, ok := t.decideL4(v, vh.tcp, req); ok {
 		return d
 	}
-	if vh != nil && vh.defaultRoute != nil {
+	if vh.defaultRoute != nil {
 		return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
 	}
-	if vh != nil && vh.self != nil {
+	if vh.self != nil {
 		return t.l4Forward(v, nil, nil, vh.self, req, true)
 	}
 	return t.l4Unknown(v, req)
@@ -41,7 +67,9 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 // terminated, routed by SNI (virtualservice.md §14): the first tls rule,
 // across the VirtualServices of the view in order, whose match holds
 // (sniHosts with wildcards, plus the L4 conditions). A connection no rule
-// takes goes as for DecideTCP, with the SNI as the host.
+// takes goes to the service its SNI names when a sidecar listens for it
+// on the connection's port (it declares the port, or its ports are
+// unknown), else as for DecideTCP, with the SNI as the host.
 func (t *Table) DecideTLS(req *match.Request) Decision {
 	v := t.viewFor(req)
 	if v == nil {
@@ -51,23 +79,127 @@ func (t *Table) DecideTLS(req *match.Request) Decision {
 		return d
 	}
 	if req.SNI != "" {
-		if vh := v.findVhost(req.SNI); vh != nil && vh.defaultRoute != nil {
+		if vh := v.findVhost(req.SNI); vh != nil && vh.defaultRoute != nil &&
+			(v.isGateway || t.l4Listeners(v).nameListens(lowerASCII(req.SNI), requestPort(req))) {
 			return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
 		}
 	}
 	return t.l4Unknown(v, req)
 }
 
-// l4Vhost finds the service of a connection by authority or destination
-// address.
-func (t *Table) l4Vhost(v *view, req *match.Request) *vhost {
-	if req.Authority != "" {
+// l4Vhost finds the virtual host of the service a connection is for (see
+// DecideTCP), nil when none listens for it. l is the view's listeners,
+// nil on a gateway, where the host is found by authority alone.
+func (t *Table) l4Vhost(v *view, l *l4Listeners, req *match.Request) *vhost {
+	if l == nil {
+		if req.Authority == "" {
+			return nil
+		}
 		return v.findVhost(req.Authority)
 	}
+	port := requestPort(req)
+	if req.Authority != "" {
+		h, _ := splitAuthority(req.Authority)
+		if a, ok := parseHostIP(h); ok {
+			return l.byAddress(a, port)
+		}
+		if vh := v.findVhost(req.Authority); vh != nil && l.nameListens(lowerASCII(h), port) {
+			return vh
+		}
+	}
 	if req.DestinationIP.IsValid() {
-		return v.byAddr[req.DestinationIP]
+		return l.byAddress(req.DestinationIP, port)
 	}
 	return nil
+}
+
+// parseHostIP parses an authority's host as an IP address ("[::1]"
+// included).
+func parseHostIP(h string) (netip.Addr, bool) {
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		h = h[1 : len(h)-1]
+	}
+	a, err := netip.ParseAddr(h)
+	return a, err == nil
+}
+
+// declares reports whether a service with the declared ports listens on
+// port; an unknown port (0) is assumed to be one of them.
+func declares(ports []uint32, port uint32) bool {
+	return port == 0 || containsPort(ports, port)
+}
+
+// byAddress returns the virtual host of the service listening on address
+// a and port: exact address, then the longest CIDR holding a, then no
+// address; nil for none.
+func (l *l4Listeners) byAddress(a netip.Addr, port uint32) *vhost {
+	for _, s := range l.byAddr[a] {
+		if declares(s.ports, port) {
+			return s.vh
+		}
+	}
+	for i := range l.cidrs {
+		if c := &l.cidrs[i]; c.prefix.Contains(a) && declares(c.svc.ports, port) {
+			return c.svc.vh
+		}
+	}
+	for _, s := range l.open {
+		if declares(s.ports, port) {
+			return s.vh
+		}
+	}
+	return nil
+}
+
+// nameListens reports whether the service named name (lower case, no
+// port) listens on port: a ServiceEntry host (exact, else the longest
+// wildcard host) when it declares the port, any other name always, its
+// ports being unknown.
+func (l *l4Listeners) nameListens(name string, port uint32) bool {
+	if ports, ok := l.names[name]; ok {
+		return declares(ports, port)
+	}
+	for i := range l.wild {
+		if w := &l.wild[i]; ihost.MatchesRequest(w.pattern, name) {
+			return declares(w.ports, port)
+		}
+	}
+	return true
+}
+
+// mayListen reports whether a connection no service listener took can
+// still be for one of vs's hosts: a wildcard host, or a host no
+// ServiceEntry describes (its addresses and ports are unknown), or, when
+// the connection's address is unknown, a ServiceEntry host that declares
+// its port.
+func (l *l4Listeners) mayListen(vs *compiledVS, req *match.Request) bool {
+	for _, h := range vs.hosts {
+		ports, known := l.names[h]
+		if !known || ihost.IsWildcard(h) {
+			return true
+		}
+		if !req.DestinationIP.IsValid() && declares(ports, requestPort(req)) {
+			return true
+		}
+	}
+	return false
+}
+
+// decideL4Open tries the tcp rules of every VirtualService of the view
+// for a connection no service listener took; on a sidecar (l not nil)
+// only those of VirtualServices that mayListen.
+func (t *Table) decideL4Open(v *view, l *l4Listeners, req *match.Request) (Decision, bool) {
+	if l == nil {
+		return t.decideL4(v, v.tcpAll, req)
+	}
+	for i := range v.tcpAll {
+		if e := &v.tcpAll[i]; l.mayListen(e.vs, req) {
+			if d, ok := t.decideL4(v, v.tcpAll[i:i+1], req); ok {
+				return d, true
+			}
+		}
+	}
+	return Decision{}, false
 }
 
 func (t *Table) decideL4(v *view, entries []l4Entry, req *match.Request) (Decision, bool) {
@@ -135,4 +267,87 @@ func (t *Table) l4Unknown(v *view, req *match.Request) Decision {
 		Destination: Destination{Host: h, Port: port},
 		Target:      policy.Target{Host: h, Port: port},
 	}
+}
+
+// l4Index holds a Table's l4Listeners, one per view, each built on the
+// view's first TCP or TLS decision.
+//
+// The Table has no field for it: l4Tables keeps the index beside the
+// table, keyed by the table's address and checked against a weak pointer
+// to it, and a cleanup forgets it once the table is collected. Building
+// the listeners in Table.build and keeping them in a field of the view
+// would do without both.
+type l4Index struct {
+	table   weak.Pointer[Table]
+	sesOnce sync.Once
+	ses     []*ServiceEntry // in creation order
+	views   []l4ViewIndex   // by view id
+}
+
+type l4ViewIndex struct {
+	once sync.Once
+	l    *l4Listeners
+}
+
+// l4Tables maps a Table's address to its *l4Index; lastL4 is the index
+// found last, which spares the map lookup while one table serves.
+var (
+	l4Tables sync.Map
+	lastL4   atomic.Pointer[l4Index]
+)
+
+// l4Listeners returns the listeners of mesh view v, building them on first
+// use.
+func (t *Table) l4Listeners(v *view) *l4Listeners {
+	x := t.l4Index()
+	vi := &x.views[v.id]
+	vi.once.Do(func() { vi.l = buildL4Listeners(v, x.serviceEntries(t.cfg), t.opts.domain) })
+	return vi.l
+}
+
+// l4Index returns t's index, making it on first use. An entry left by a
+// collected table whose address t now has is replaced.
+func (t *Table) l4Index() *l4Index {
+	if x := lastL4.Load(); x != nil && x.table.Value() == t {
+		return x
+	}
+	k := uintptr(unsafe.Pointer(t))
+	got, ok := l4Tables.Load(k)
+	if ok {
+		if x := got.(*l4Index); x.table.Value() == t {
+			lastL4.Store(x)
+			return x
+		}
+	}
+	x := &l4Index{table: weak.Make(t), views: make([]l4ViewIndex, len(t.views))}
+	for {
+		if !ok {
+			if got, ok = l4Tables.LoadOrStore(k, x); !ok {
+				break
+			}
+		}
+		if old := got.(*l4Index); old.table.Value() == t {
+			return old
+		} else if l4Tables.CompareAndSwap(k, old, x) {
+			break
+		}
+		got, ok = l4Tables.Load(k)
+	}
+	runtime.AddCleanup(t, func(x *l4Index) { l4Tables.CompareAndDelete(k, x) }, x)
+	lastL4.Store(x)
+	return x
+}
+
+// serviceEntries returns the configuration's ServiceEntries in creation
+// order, as Compile indexes them.
+func (x *l4Index) serviceEntries(cfg *Config) []*ServiceEntry {
+	x.sesOnce.Do(func() {
+		for _, se := range cfg.ServiceEntries {
+			if se != nil && se.Spec != nil {
+				x.ses = append(x.ses, se)
+			}
+		}
+		sort.SliceStable(x.ses, func(i, j int) bool { return byCreation(&x.ses[i].Meta, &x.ses[j].Meta) })
+	})
+	return x.ses
 }

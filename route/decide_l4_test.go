@@ -2,7 +2,11 @@ package route
 
 import (
 	"net/netip"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -120,4 +124,326 @@ spec:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+}
+
+// servicePortsConfig has ServiceEntries with and without addresses and
+// ports, for the rule that a sidecar listens for a service's TCP traffic
+// on each of its addresses and declared ports only (one outbound listener
+// per address and port; a service without addresses on 0.0.0.0 with its
+// ports; a CIDR address as a filter chain of 0.0.0.0).
+const servicePortsConfig = `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: db, namespace: data}
+spec:
+  hosts: [db.internal]
+  addresses: [10.1.0.5]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.6}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: db, namespace: data}
+spec:
+  hosts: [db.internal]
+  tcp:
+  - match: [{port: 6432}]
+    route: [{destination: {host: pgbouncer.internal, port: {number: 6432}}}]
+  - match: [{destinationSubnets: [10.1.0.0/16]}]
+    route: [{destination: {host: db-replica.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: cache, namespace: data}
+spec:
+  hosts: [cache.internal]
+  addresses: [10.1.0.7]
+  ports: [{number: 6379, name: redis, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.17}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: a, namespace: data, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  hosts: [a.internal]
+  addresses: [10.1.0.9]
+  ports: [{number: 1000, name: tcp, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.19}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: b, namespace: data, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  hosts: [b.internal]
+  addresses: [10.1.0.9]
+  ports: [{number: 2000, name: tcp, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.29}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: noports, namespace: data}
+spec:
+  hosts: [noports.internal]
+  addresses: [10.1.0.8]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.18}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: pool, namespace: data}
+spec:
+  hosts: [pool.internal]
+  ports: [{number: 7000, name: tcp, protocol: TCP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: pool, namespace: data}
+spec:
+  hosts: [pool.internal]
+  tcp:
+  - match: [{destinationSubnets: [192.0.2.0/24]}]
+    route: [{destination: {host: pool-canary.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: net, namespace: data}
+spec:
+  hosts: [net.internal]
+  addresses: [10.2.0.0/16]
+  ports: [{number: 3306, name: mysql, protocol: TCP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: api, namespace: data}
+spec:
+  hosts: [api.example.org]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: web, namespace: data}
+spec:
+  hosts: [web]
+  tcp:
+  - match: [{port: 6379}]
+    route: [{destination: {host: web-v1}}]
+`
+
+// l4Outcome is what the service-port tests compare of a decision.
+type l4Outcome struct {
+	Action       Action
+	Passthrough  bool
+	DefaultRoute bool
+	Host         string
+	Port         uint32
+	Rule         int
+}
+
+func outcomeOf(d Decision) l4Outcome {
+	return l4Outcome{d.Action, d.Passthrough, d.DefaultRoute, d.Destination.Host, d.Destination.Port, d.Rule.Index}
+}
+
+func ip(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestDecideTCPServicePorts pins where a TCP connection goes by the
+// address and port it was sent to: Envoy picks the outbound listener of
+// the exact address and port, else the 0.0.0.0 listener of the port
+// (services without addresses, CIDR addresses), else the virtual
+// outbound listener, which passes the connection through (ALLOW_ANY) or
+// drops it (REGISTRY_ONLY). A VirtualService's tcp rules, and the
+// service's own default route, exist only on its service's listeners
+// (virtualservice.md §2.1, §14; serviceentry.md "Ports", "Resolution").
+func TestDecideTCPServicePorts(t *testing.T) {
+	tbl := compileYAML(t, servicePortsConfig)
+	pass := func(host string, port uint32) l4Outcome {
+		return l4Outcome{Action: ActionRoute, Passthrough: true, Host: host, Port: port, Rule: -1}
+	}
+	self := func(host string, port uint32) l4Outcome {
+		return l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: host, Port: port, Rule: -1}
+	}
+	rule := func(host string, port uint32, index int) l4Outcome {
+		return l4Outcome{Action: ActionRoute, Host: host, Port: port, Rule: index}
+	}
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"a declared port of the service's address takes the service's tcp rules",
+			match.Request{DestinationIP: ip("10.1.0.5"), Port: 5432},
+			rule("db-replica.internal", 5432, 1)},
+		{"a tcp match on a port the service does not declare never applies: no listener, the connection passes through",
+			match.Request{DestinationIP: ip("10.1.0.5"), Port: 6432},
+			pass("10.1.0.5", 6432)},
+		{"destinationSubnets do not reach a port the service does not declare",
+			match.Request{DestinationIP: ip("10.1.0.5"), Port: 9999},
+			pass("10.1.0.5", 9999)},
+		{"destinationSubnets of a service with an address only see connections to that address",
+			match.Request{DestinationIP: ip("10.1.200.1"), Port: 5432},
+			pass("10.1.200.1", 5432)},
+		{"a service without a VirtualService goes to itself on a declared port, not by another VirtualService's rules",
+			match.Request{DestinationIP: ip("10.1.0.7"), Port: 6379},
+			self("cache.internal", 6379)},
+		{"a service without a VirtualService passes through on a port it does not declare",
+			match.Request{DestinationIP: ip("10.1.0.7"), Port: 6380},
+			pass("10.1.0.7", 6380)},
+		{"ServiceEntries sharing an address are told apart by port (the later one)",
+			match.Request{DestinationIP: ip("10.1.0.9"), Port: 2000},
+			self("b.internal", 2000)},
+		{"ServiceEntries sharing an address are told apart by port (the earlier one)",
+			match.Request{DestinationIP: ip("10.1.0.9"), Port: 1000},
+			self("a.internal", 1000)},
+		{"a ServiceEntry without ports has no listener: its address passes through",
+			match.Request{DestinationIP: ip("10.1.0.8"), Port: 80},
+			pass("10.1.0.8", 80)},
+		{"the dialled authority's service must declare the port",
+			match.Request{Authority: "db.internal:6432", Port: 6432},
+			pass("db.internal", 6432)},
+		{"the dialled authority's service on a declared port takes its tcp rules",
+			match.Request{Authority: "db.internal:5432", DestinationIP: ip("10.1.0.5"), Port: 5432},
+			rule("db-replica.internal", 5432, 1)},
+		{"an authority that is an address is looked up as an address",
+			match.Request{Authority: "10.1.0.5:6432", Port: 6432},
+			pass("10.1.0.5", 6432)},
+		{"a service without addresses listens on its ports at every address: its tcp rules apply",
+			match.Request{DestinationIP: ip("192.0.2.7"), Port: 7000},
+			rule("pool-canary.internal", 7000, 0)},
+		{"a service without addresses takes what its tcp rules do not on its default route",
+			match.Request{DestinationIP: ip("198.51.100.1"), Port: 7000},
+			self("pool.internal", 7000)},
+		{"a service without addresses does not listen on other ports",
+			match.Request{DestinationIP: ip("192.0.2.7"), Port: 7001},
+			pass("192.0.2.7", 7001)},
+		{"a CIDR address listens for every address in it",
+			match.Request{DestinationIP: ip("10.2.3.4"), Port: 3306},
+			self("net.internal", 3306)},
+		{"a CIDR address does not listen on other ports",
+			match.Request{DestinationIP: ip("10.2.3.4"), Port: 3307},
+			pass("10.2.3.4", 3307)},
+		{"a host the registry does not describe (no ServiceEntry) has unknown ports: its rules apply on any port",
+			match.Request{Authority: "web.data.svc.cluster.local:6379", Port: 6379},
+			rule("web-v1.data.svc.cluster.local", 6379, 0)},
+		{"a host the registry does not describe goes to itself on any port",
+			match.Request{Authority: "web.data.svc.cluster.local:8080", Port: 8080},
+			self("web.data.svc.cluster.local", 8080)},
+		{"a connection to no known service skips the tcp rules of ServiceEntry hosts that do not declare its port",
+			match.Request{Port: 6432},
+			pass("", 6432)},
+		{"a connection to no known service still tries the rules of hosts the registry does not describe",
+			match.Request{DestinationIP: ip("192.0.2.50"), Port: 6379},
+			rule("web-v1.data.svc.cluster.local", 6379, 0)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTCP(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideTCPServicePortsRegistryOnly: under REGISTRY_ONLY a connection
+// no listener takes goes to the BlackHoleCluster (serviceentry.md,
+// "Outbound traffic policy").
+func TestDecideTCPServicePortsRegistryOnly(t *testing.T) {
+	tbl := compileYAML(t, servicePortsConfig, WithOutboundPolicy(RegistryOnly))
+	refused := l4Outcome{Action: ActionUnavailable, Rule: -1}
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"a port the service does not declare is refused",
+			match.Request{DestinationIP: ip("10.1.0.5"), Port: 6432}, refused},
+		{"the address of a ServiceEntry without ports is refused",
+			match.Request{DestinationIP: ip("10.1.0.8"), Port: 80}, refused},
+		{"a declared port is still served",
+			match.Request{DestinationIP: ip("10.1.0.7"), Port: 6379},
+			l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "cache.internal", Port: 6379, Rule: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTCP(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideTLSServicePorts: the default route a TLS connection takes to
+// the service its SNI names exists only on the service's declared ports,
+// as for TCP.
+func TestDecideTLSServicePorts(t *testing.T) {
+	tbl := compileYAML(t, servicePortsConfig)
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"the SNI's service on a declared port goes to itself",
+			match.Request{SNI: "api.example.org", Port: 443},
+			l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "api.example.org", Port: 443, Rule: -1}},
+		{"the SNI's service on a port it does not declare passes through",
+			match.Request{SNI: "api.example.org", Port: 8443},
+			l4Outcome{Action: ActionRoute, Passthrough: true, Host: "api.example.org", Port: 8443, Rule: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTLS(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestL4ListenersConcurrentFirstUse decides from several goroutines on a
+// fresh table, so that the race detector sees the listeners being built
+// on first use, and checks every goroutine got the same answer.
+func TestL4ListenersConcurrentFirstUse(t *testing.T) {
+	tbl := compileYAML(t, servicePortsConfig)
+	want := l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "b.internal", Port: 2000, Rule: -1}
+	got := make([]l4Outcome, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			got[i] = outcomeOf(tbl.DecideTCP(&match.Request{DestinationIP: ip("10.1.0.9"), Port: 2000}))
+		})
+	}
+	wg.Wait()
+	for i, g := range got {
+		if diff := cmp.Diff(want, g); diff != "" {
+			t.Errorf("goroutine %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// TestL4ListenersForgottenWithTheirTable checks that the listeners kept
+// beside a table do not keep it alive: once the table is collected its
+// entry goes.
+func TestL4ListenersForgottenWithTheirTable(t *testing.T) {
+	tbl := compileYAML(t, servicePortsConfig)
+	if d := tbl.DecideTCP(&match.Request{DestinationIP: ip("10.1.0.7"), Port: 6379}); !d.DefaultRoute {
+		t.Fatalf("decision %+v, want cache.internal's default route", d)
+	}
+	k := uintptr(unsafe.Pointer(tbl))
+	x, ok := l4Tables.Load(k)
+	if !ok {
+		t.Fatal("no listeners were kept for the table")
+	}
+	tbl = nil
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		runtime.GC()
+		if now, ok := l4Tables.Load(k); !ok || now != x {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the listeners of a collected table are still kept after 10s")
 }
