@@ -41,7 +41,11 @@ type cluster struct {
 	transportOnce sync.Once
 	transport     http.RoundTripper
 	transportErr  error
-	closeIdle     func()
+	// built is the transport once it is built, published for closing its
+	// idle connections: a cluster is retired or shut from other
+	// goroutines than the one building its transport, and without the
+	// sync.Once.
+	built atomic.Pointer[http.Transport]
 }
 
 // clusterState is the endpoints of one Service value with their balancer
@@ -72,10 +76,15 @@ func newCluster(rt *Runtime, t *Target) *cluster {
 	return c
 }
 
-// retire releases resources of a cluster replaced by a rebuild.
-func (c *cluster) retire() {
-	if c.closeIdle != nil {
-		c.closeIdle()
+// retire releases resources of a cluster replaced by a rebuild: the idle
+// connections of its transport. A transport still being built is not
+// waited for; its connections are closed when the cluster is released.
+func (c *cluster) retire() { c.closeIdle() }
+
+// closeIdle closes the idle connections of c's transport, if it has one.
+func (c *cluster) closeIdle() {
+	if tr := c.built.Load(); tr != nil {
+		tr.CloseIdleConnections()
 	}
 }
 

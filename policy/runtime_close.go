@@ -60,13 +60,11 @@ func (rt *Runtime) Close() error {
 func (c *cluster) shut() { c.release(ErrClosed) }
 
 // release keeps c from building a transport from now on (TransportFor
-// returns err) and closes the idle connections of the one it built. The
-// sync.Once orders the read of closeIdle after its write.
+// returns err) and closes the idle connections of the one it built; a
+// transport being built now is waited for by the sync.Once.
 func (c *cluster) release(err error) {
 	c.transportOnce.Do(func() { c.transportErr = err })
-	if c.closeIdle != nil {
-		c.closeIdle()
-	}
+	c.closeIdle()
 }
 
 // pruneRetired releases the retired clusters whose leases and retries are

@@ -35,8 +35,8 @@ func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
 			rt.log.Error("cannot build upstream transport", "cluster", c.name, "err", err)
 			return
 		}
-		c.closeIdle = tr.CloseIdleConnections
 		c.transport = limitConnections(tr, c.policy)
+		c.built.Store(tr)
 	})
 	return c.transport, c.transportErr
 }

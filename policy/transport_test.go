@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -224,5 +225,60 @@ func TestMaxConnectionDuration(t *testing.T) {
 	get()
 	if got := conns.Load(); got != 2 {
 		t.Errorf("after maxConnectionDuration: %d connections, want a new one (2)", got)
+	}
+}
+
+// TestTransportForDuringRebuilds asks for one cluster's transport under
+// two policies from two goroutines at once, so that each call replaces
+// (and retires) the cluster the other one may be building its transport
+// for. Every transport handed out must serve a request; a caller whose
+// cluster was replaced twice before its transport was built gets
+// errRetired. Under -race, retiring a cluster must not race with the
+// build of its transport.
+func TestTransportForDuringRebuilds(t *testing.T) {
+	ws := newWatchedServer(t, false, nil)
+	rt := NewRuntime(ws.registry(t, "flip.test"))
+	defer rt.Close()
+	policies := []*networking.TrafficPolicy{
+		poolPolicy(&networking.ConnectionPoolSettings_TCPSettings{MaxConnections: 1}, nil),
+		poolPolicy(&networking.ConnectionPoolSettings_TCPSettings{MaxConnections: 2}, nil),
+	}
+	var served, retired atomic.Int64
+	var wg sync.WaitGroup
+	for _, p := range policies {
+		wg.Go(func() {
+			tg := &Target{Host: "flip.test", Port: 80, Policy: p}
+			for range 200 {
+				tr, err := rt.TransportFor(tg)
+				if errors.Is(err, errRetired) {
+					retired.Add(1)
+					continue
+				}
+				if err != nil {
+					t.Errorf("TransportFor: %v, want a transport or errRetired", err)
+					return
+				}
+				req, _ := http.NewRequest("GET", ws.srv.URL, nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Errorf("round trip through a transport just handed out: %v", err)
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(b) != "ok" {
+					t.Errorf("body %q, %v; want ok", b, err)
+					return
+				}
+				served.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := served.Load() + retired.Load(); got != 400 {
+		t.Errorf("%d served and %d retired, want the 400 calls accounted for", served.Load(), retired.Load())
+	}
+	if served.Load() == 0 {
+		t.Error("no transport served a request")
 	}
 }
