@@ -22,16 +22,19 @@ var errRetired = errors.New("policy: cluster was rebuilt for a new policy; ask t
 // After Close, the runtime fails clearly rather than opening anything
 // new: Pick returns ErrClosed, AdmitRetry refuses every retry,
 // TransportFor returns ErrClosed and Transport returns a RoundTripper
-// whose round trips fail with ErrClosed. Stats keeps reporting the
-// counters. A call that races with Close may still be served as before.
+// whose round trips fail with ErrClosed. A RoundTripper taken from
+// Transport or TransportFor before Close fails the same way for round
+// trips that start after it, so it opens no connection. Stats keeps
+// reporting the counters. A call that races with Close may still be
+// served as before.
 //
 // Requests in flight are not interrupted: a lease released after Close
 // closes the connections its cluster's transport left idle, so a request
 // picked through the runtime leaves no connection behind once its lease is
-// released after its response body was read or closed. A RoundTripper
-// taken from Transport before Close cannot be revoked: a round trip sent
-// through it after Close, without a lease, still works and its connection
-// stays pooled until the policy's idle timeout or another call to Close.
+// released after its response body was read or closed. A round trip sent
+// without a lease that is still in flight at Close leaves its connection
+// pooled when it ends, until the policy's idle timeout or another call to
+// Close.
 func (rt *Runtime) Close() error {
 	rt.mu.Lock()
 	if !rt.closed.Load() {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,32 +296,108 @@ func TestCloseLetsRequestsInFlightFinish(t *testing.T) {
 	verifyNoLeaks(t, ignore)
 }
 
+// A request picked and answered before Close whose body is read after
+// it: Close cannot close its connection, which is not idle yet; the
+// lease released afterwards does.
 func TestALeaseReleasedAfterCloseClosesItsConnection(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	ws := newWatchedServer(t, false, nil)
 	rt := NewRuntime(ws.registry(t, "late.test"))
 	tg := &Target{Host: "late.test", Port: 80}
 
-	// picked and given its transport before Close, sent after it: the
-	// transport cannot be revoked, so the request is served and its
-	// connection pooled
-	l, err := rt.Pick(tg, &match.Request{}, nil)
-	if err != nil {
-		t.Fatalf("Pick: %v", err)
+	s := start(rt, tg) // the response has arrived; its body is unread
+	if s.err != nil {
+		t.Fatalf("request before Close: %v", s.err)
 	}
-	tr := rt.Transport(tg)
 	if err := rt.Close(); err != nil {
 		t.Fatalf("Close: %v, want nil", err)
 	}
-	if body := sendThrough(t, tr, l); body != "ok" {
-		t.Fatalf("request through a transport taken before Close: body %q, want ok", body)
+	b, err := io.ReadAll(s.resp.Body)
+	s.resp.Body.Close()
+	if err != nil || string(b) != "ok" {
+		t.Fatalf("body read after Close: %q, %v; want ok", b, err)
 	}
 	if opened, closed := ws.conns(); opened != 1 || closed != 0 {
 		t.Fatalf("before Release: %d connections opened, %d closed; want 1 idle in the pool", opened, closed)
 	}
-	l.Release(Result{Status: 200})
+	s.lease.Release(Result{Status: s.resp.StatusCode})
 	ws.waitAllClosed(t, "after the lease was released")
 	verifyNoLeaks(t, ignore)
+}
+
+// trackedBody is a request body that records being closed.
+type trackedBody struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
+
+// A RoundTripper taken from the runtime before Close and used after it,
+// with or without a lease, fails with ErrClosed and connects to nothing;
+// the connection it made before Close is closed by Close.
+func TestARoundTripperTakenBeforeCloseFailsAfterIt(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy *networking.TrafficPolicy
+		lease  bool
+	}{
+		{"default policy, no lease", nil, false},
+		{"default policy, picked before Close", nil, true},
+		{"maxRequestsPerConnection and maxConnectionDuration (connection limiter), no lease",
+			poolPolicy(&networking.ConnectionPoolSettings_TCPSettings{MaxConnectionDuration: dur(time.Hour)},
+				&networking.ConnectionPoolSettings_HTTPSettings{MaxRequestsPerConnection: 5}), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			ws := newWatchedServer(t, false, nil)
+			rt := NewRuntime(ws.registry(t, "kept.test"))
+			tg := &Target{Host: "kept.test", Port: 80, Policy: tc.policy}
+			tr, err := rt.TransportFor(tg)
+			if err != nil {
+				t.Fatalf("TransportFor: %v", err)
+			}
+			client := &http.Client{Transport: tr}
+			resp, err := client.Get(ws.srv.URL)
+			if err != nil {
+				t.Fatalf("request before Close: %v", err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			var l Lease
+			if tc.lease {
+				if l, err = rt.Pick(tg, &match.Request{}, nil); err != nil {
+					t.Fatalf("Pick: %v", err)
+				}
+			}
+
+			if err := rt.Close(); err != nil {
+				t.Fatalf("Close: %v, want nil", err)
+			}
+			ws.waitAllClosed(t, "the connection made before Close, after Close")
+			body := &trackedBody{Reader: strings.NewReader("payload")}
+			req, _ := http.NewRequest("POST", ws.srv.URL, body)
+			resp, err = tr.RoundTrip(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			_, clientErr := client.Get(ws.srv.URL)
+			l.Release(Result{LocalOrigin: true, Err: err})
+
+			type outcome struct {
+				RoundTripClosed, BodyClosed, ClientClosed bool
+				Opened                                    int64
+			}
+			opened, _ := ws.conns()
+			got := outcome{errors.Is(err, ErrClosed) && resp == nil, body.closed.Load(), errors.Is(clientErr, ErrClosed), opened}
+			want := outcome{RoundTripClosed: true, BodyClosed: true, ClientClosed: true, Opened: 1}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round trips after Close through a RoundTripper from before it (-want +got):\n%s", diff)
+			}
+			verifyNoLeaks(t, ignore)
+		})
+	}
 }
 
 func TestCallsAfterCloseFailWithErrClosed(t *testing.T) {

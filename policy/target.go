@@ -15,6 +15,13 @@
 // A retry first takes a slot with AdmitRetry (maxRetries or retryBudget).
 // Stats returns per-cluster counters for export.
 //
+// Close the runtime when done with it (defer rt.Close()): it closes the
+// idle connections of every per-cluster transport, and the connections
+// of requests still in flight as their leases are released. After Close,
+// Pick, TransportFor and round trips through the runtime's transports,
+// including those taken before Close, fail with ErrClosed; Stats still
+// reports.
+//
 // # What each policy block does here
 //
 //   - loadBalancer: LEAST_REQUEST (the default; power of two choices),

@@ -14,6 +14,8 @@ import (
 // It is built once per cluster and policy. When the policy cannot be
 // carried out (an ISTIO_MUTUAL tls block, an unreadable certificate) every
 // round trip fails with that error; TransportFor returns it directly.
+// Once the runtime is closed, round trips through it fail with ErrClosed,
+// also through a RoundTripper taken before Close (see Runtime.Close).
 func (rt *Runtime) Transport(t *Target) http.RoundTripper {
 	tr, err := rt.TransportFor(t)
 	if err != nil {
@@ -35,15 +37,50 @@ func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
 			rt.log.Error("cannot build upstream transport", "cluster", c.name, "err", err)
 			return
 		}
-		c.transport = limitConnections(tr, c.policy)
+		c.transport = &clusterTransport{rt: rt, tr: tr, next: limitConnections(tr, c.policy)}
 		c.built.Store(tr)
 	})
 	return c.transport, c.transportErr
 }
 
+// clusterTransport is the RoundTripper of a cluster: its transport, with
+// the connection limits of limitConnections, that refuses round trips
+// once the runtime is closed, so that a RoundTripper kept from before
+// Close opens and pools no connection after it.
+type clusterTransport struct {
+	rt   *Runtime
+	tr   *http.Transport
+	next http.RoundTripper // tr, or tr behind limitConnections
+}
+
+// RoundTrip sends req, or fails with ErrClosed once the runtime is
+// closed.
+func (ct *clusterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if ct.rt.closed.Load() {
+		closeRequestBody(req)
+		return nil, ErrClosed
+	}
+	return ct.next.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the transport's idle connections (an
+// http.Client calls it from its own CloseIdleConnections).
+func (ct *clusterTransport) CloseIdleConnections() { ct.tr.CloseIdleConnections() }
+
 type errRoundTripper struct{ err error }
 
-func (e errRoundTripper) RoundTrip(*http.Request) (*http.Response, error) { return nil, e.err }
+func (e errRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	closeRequestBody(req)
+	return nil, e.err
+}
+
+// closeRequestBody closes the body of a request a RoundTripper does not
+// send, as the http.RoundTripper contract asks.
+func closeRequestBody(req *http.Request) {
+	if req != nil && req.Body != nil {
+		req.Body.Close()
+	}
+}
 
 // Dialer returns the dialer a policy's tcp settings describe:
 // connectTimeout (10s by default) and tcpKeepalive (probes, time,
