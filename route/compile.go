@@ -32,9 +32,11 @@ type compiler struct {
 	targetCache map[hostSubset]*hostTargets // resolveTarget
 	lastTargets *hostTargets
 	problems    Problems
-	// compileRegex is the regex engine with this call's cache
-	// (regexCompiler).
+	// compileRegex is the regex engine with this call's cache, regexCache
+	// (regexCompiler); prevRegexes are the previous table's, reused.
 	compileRegex match.RegexCompiler
+	regexCache   map[string]match.Regexp
+	prevRegexes  map[string]match.Regexp
 
 	// Arrays the VirtualServices, rules, match clauses and destinations of
 	// the Table come from (compile_alloc.go).
@@ -68,6 +70,13 @@ type registryHost struct {
 // DestinationRule policies per destination and caller namespace, and
 // cumulative weights, so Decide allocates nothing on its common path.
 func Compile(cfg *Config, opts ...Option) (*Table, error) {
+	return compileFrom(nil, cfg, opts...)
+}
+
+// compileFrom is Compile reusing the compiled regexes of prev, a table
+// compiled before (nil for none) with the same regex engine: a Store's
+// reload then compiles only the patterns that are new.
+func compileFrom(prev *Table, cfg *Config, opts ...Option) (*Table, error) {
 	o := defaultOptions()
 	for _, f := range opts {
 		f(&o)
@@ -87,6 +96,9 @@ func Compile(cfg *Config, opts ...Option) (*Table, error) {
 		delegates: map[string]*VirtualService{}, gwObjs: map[string]*Gateway{},
 		drCache: map[drKey]*mergedDR{}, targetCache: map[hostSubset]*hostTargets{},
 	}
+	if prev != nil && prev.opts.regexEngine == o.regexEngine && prev.opts.regexTimeout == o.regexTimeout {
+		c.prevRegexes = prev.regexes
+	}
 	probs := validateConfig(cfg, c.validationRegexes())
 	if err := probs.Err(); err != nil {
 		return nil, err
@@ -96,7 +108,7 @@ func Compile(cfg *Config, opts ...Option) (*Table, error) {
 	if err := c.problems.Err(); err != nil {
 		return nil, err
 	}
-	t := &Table{opts: o, cfg: cfg, warnings: append(probs.Warnings(), cfg.Warnings...)}
+	t := &Table{opts: o, cfg: cfg, warnings: append(probs.Warnings(), cfg.Warnings...), regexes: c.regexCache}
 	t.build(c)
 	return t, nil
 }

@@ -9,8 +9,9 @@ import (
 // a cache of this Compile call: a configuration often repeats a pattern
 // (the same header regex on many routes), and a compiled Regexp is
 // immutable and safe for concurrent use, so every matcher with the pattern
-// can share one. The cache lives as long as the compiler, so nothing
-// outlives the Compile call but the Regexps the Table uses.
+// can share one. The Table keeps the cache (Table.regexes), and a Store's
+// next Compile takes from it the patterns it has already compiled
+// (prevRegexes) instead of compiling them again.
 func (c *compiler) regexCompiler() match.RegexCompiler {
 	if c.compileRegex != nil {
 		return c.compileRegex
@@ -19,16 +20,20 @@ func (c *compiler) regexCompiler() match.RegexCompiler {
 	if c.opts.regexEngine == Regexp2 {
 		engine = match.Regexp2Compiler(c.opts.regexTimeout)
 	}
-	cache := map[string]match.Regexp{}
+	c.regexCache = map[string]match.Regexp{}
 	c.compileRegex = func(pattern string) (match.Regexp, error) {
-		if re, ok := cache[pattern]; ok {
+		if re, ok := c.regexCache[pattern]; ok {
 			return re, nil
 		}
-		re, err := engine(pattern)
-		if err == nil {
-			cache[pattern] = re
+		re, ok := c.prevRegexes[pattern]
+		if !ok {
+			var err error
+			if re, err = engine(pattern); err != nil {
+				return nil, err
+			}
 		}
-		return re, err
+		c.regexCache[pattern] = re
+		return re, nil
 	}
 	return c.compileRegex
 }

@@ -33,9 +33,11 @@ func NewStore(cfg *Config, opts ...Option) (*Store, error) {
 func (s *Store) Table() *Table { return s.cur.Load() }
 
 // Update compiles cfg and, if it compiles, makes it the table in force. On
-// error the previous table keeps serving and the error is returned.
+// error the previous table keeps serving and the error is returned. The
+// regexes the table in force has already compiled are reused, not
+// compiled again.
 func (s *Store) Update(cfg *Config) error {
-	t, err := Compile(cfg, s.opts...)
+	t, err := compileFrom(s.cur.Load(), cfg, s.opts...)
 	if err != nil {
 		return err
 	}

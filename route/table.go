@@ -16,6 +16,9 @@ type Table struct {
 	opts     options
 	cfg      *Config
 	warnings Problems
+	// regexes are the compiled regexes of this table by pattern, for the
+	// next Compile of a Store to reuse (compiler.regexCompiler).
+	regexes map[string]match.Regexp
 
 	vss       []*compiledVS
 	views     []*view

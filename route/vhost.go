@@ -167,7 +167,7 @@ func (vh *vhost) ref() *hostRef {
 // its entries likewise (a copy, when the host has an exact domain too);
 // only a host found by neither keeps its record in inlineSlab.
 func (v *view) refreshHostRefs() {
-	recs := make(map[*vhost]inlineHostRef, len(v.vhosts))
+	recs := map[*vhost]inlineHostRef{}
 	for _, vh := range v.vhosts {
 		r := vh.hot
 		if r == nil {
@@ -181,11 +181,14 @@ func (v *view) refreshHostRefs() {
 			recs[vh] = ir // relocated where it lands
 		}
 	}
-	primary := v.primaryDomains()
-	small := map[string]inlineHostRef{}
-	for vh, ir := range recs {
-		if d, ok := primary[vh]; ok {
-			small[d] = ir
+	var small map[string]inlineHostRef
+	if len(recs) > 0 {
+		primary := v.primaryDomains()
+		small = make(map[string]inlineHostRef, len(recs))
+		for vh, ir := range recs {
+			if d, ok := primary[vh]; ok {
+				small[d] = ir
+			}
 		}
 	}
 	suffixes := make(map[string]inlineHostRef, len(v.suffixDot))
@@ -222,10 +225,13 @@ func (v *view) refreshHostRefs() {
 	for d, r := range v.suffixDot {
 		v.suffixDot[d] = r.vh.hot
 	}
-	others := make(map[string]*hostRef, len(v.exact)-len(small))
-	for d, r := range v.exact {
-		if _, ok := small[d]; !ok {
-			others[d] = r
+	others := v.exact
+	if len(small) > 0 {
+		others = make(map[string]*hostRef, len(v.exact)-len(small))
+		for d, r := range v.exact {
+			if _, ok := small[d]; !ok {
+				others[d] = r
+			}
 		}
 	}
 	v.exactTable = newHostTable(others)
