@@ -58,14 +58,20 @@ func (h HeaderOps) Empty() bool { return len(h.levels) == 0 }
 
 // Apply carries out the operations on an HTTP header: at each level,
 // removals first, then set (replace) and add (append). Empty values were
-// dropped at compile time, as Envoy drops them.
+// dropped at compile time, as Envoy drops them. The set values of a level
+// share one new array, each header holding a slice of it with room for
+// nothing more, so that the caller may change or append to them freely.
 func (h HeaderOps) Apply(hdr http.Header) {
 	for _, l := range h.levels {
 		for _, n := range l.remove {
 			delete(hdr, n)
 		}
-		for _, kv := range l.set {
-			hdr[kv.Name] = []string{kv.Value}
+		if len(l.set) > 0 {
+			vals := make([]string, len(l.set))
+			for i, kv := range l.set {
+				vals[i] = kv.Value
+				hdr[kv.Name] = vals[i : i+1 : i+1]
+			}
 		}
 		for _, kv := range l.add {
 			hdr[kv.Name] = append(hdr[kv.Name], kv.Value)

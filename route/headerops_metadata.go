@@ -10,8 +10,12 @@ func (h HeaderOps) ApplyMetadata(md map[string][]string) {
 			delete(md, l.metadataName(i, n))
 		}
 		base := len(l.remove)
-		for i, kv := range l.set {
-			md[l.metadataName(base+i, kv.Name)] = []string{kv.Value}
+		if len(l.set) > 0 {
+			vals := make([]string, len(l.set)) // one array per level, as Apply
+			for i, kv := range l.set {
+				vals[i] = kv.Value
+				md[l.metadataName(base+i, kv.Name)] = vals[i : i+1 : i+1]
+			}
 		}
 		base += len(l.set)
 		for i, kv := range l.add {
