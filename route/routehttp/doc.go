@@ -15,7 +15,9 @@
 //     circuit breaking, outlier detection), retries per the route's policy
 //     with Envoy's jittered backoff, mirrors traffic, and turns failures
 //     into the responses Envoy would give (503 "no healthy upstream", 504
-//     "upstream request timeout", ...) instead of opaque Go errors.
+//     "upstream request timeout", ...) instead of opaque Go errors. Once
+//     the runtime is closed it sends nothing and returns an error wrapping
+//     [policy.ErrClosed].
 //   - [NewGateway] is an ingress gateway: the middleware in front of an
 //     httputil.ReverseProxy over the Transport, driven by an Istio Gateway
 //     object (server hosts, HTTPS termination, httpsRedirect).

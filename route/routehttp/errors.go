@@ -2,12 +2,14 @@ package routehttp
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/meshroute/meshroute/fault"
+	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/route"
 )
 
@@ -32,7 +34,17 @@ const (
 	// BodyOverflow answers 503, with x-envoy-overloaded: true, when a
 	// connection-pool limit is reached (flag UO).
 	BodyOverflow = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+	// BodyRuntimeClosed is the Gateway's 503 when its policy.Runtime was
+	// closed: the request was not sent. Envoy has no such reply; the
+	// Transport returns an error wrapping policy.ErrClosed instead.
+	BodyRuntimeClosed = "request not sent: the gateway's policy runtime is closed"
 )
+
+// errRuntimeClosed is the Transport's error for a request it did not send,
+// or stopped retrying, because its policy.Runtime was closed; it wraps
+// policy.ErrClosed. Like a canceled request, this is not an upstream
+// failure Envoy would answer for, so it is a Go error, not a response.
+var errRuntimeClosed = fmt.Errorf("routehttp: request not sent: %w (build a new Runtime and Transport to send more)", policy.ErrClosed)
 
 // HeaderNotRetried names the response header the Transport adds when a
 // retriable response was not retried because the request body could not

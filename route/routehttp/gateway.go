@@ -66,11 +66,16 @@ func newGateway(src route.TableSource, eps endpoints, gw string, c config) *Gate
 }
 
 // proxyError answers a request the Transport could not complete with a
-// response: the caller went away, or a failure was not retried because
-// its body could not be replayed.
+// response: the caller went away, a failure was not retried because its
+// body could not be replayed, or the policy runtime was closed (503
+// BodyRuntimeClosed).
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client is gone; nobody reads the answer
+	}
+	if errors.Is(err, policy.ErrClosed) {
+		writeLocal(w, http.StatusServiceUnavailable, BodyRuntimeClosed)
+		return
 	}
 	var nr *NotRetriedError
 	if errors.As(err, &nr) {

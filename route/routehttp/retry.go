@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/route"
 )
 
@@ -33,6 +34,9 @@ const (
 	failRouteTimeout
 	// failCanceled: the caller's own context ended.
 	failCanceled
+	// failClosed: the policy runtime was closed; nothing was sent
+	// (policy.ErrClosed). Never retried.
+	failClosed
 )
 
 // classify tells how an attempt that returned err ended. callerCtx is the
@@ -44,6 +48,8 @@ func classify(err error, callerCtx, routeCtx, tryCtx context.Context) failure {
 		return failNone
 	case callerCtx.Err() != nil:
 		return failCanceled
+	case errors.Is(err, policy.ErrClosed):
+		return failClosed
 	case routeCtx.Err() != nil:
 		return failRouteTimeout
 	case tryCtx.Err() != nil:

@@ -60,7 +60,11 @@ type transport struct {
 //   - failures come back as the responses Envoy would send: 503 "no
 //     healthy upstream", 503 "upstream connect error or disconnect/reset
 //     before headers. reset reason: ...", 503 with x-envoy-overloaded on
-//     overflow, 504 "upstream request timeout".
+//     overflow, 504 "upstream request timeout";
+//   - once rt is closed (policy.Runtime.Close), a request is not sent, or
+//     not retried, and RoundTrip returns an error wrapping
+//     policy.ErrClosed, as it returns the context's error for a canceled
+//     request.
 //
 // Request bodies are replayed from GetBody or from a buffer of up to
 // WithMaxBodyBuffer bytes (64 KiB); a larger body is sent once, and a
@@ -195,6 +199,9 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 			callIf(retryRelease)
 			body.close()
 			callIf(release)
+			if errors.Is(perr, policy.ErrClosed) {
+				return nil, errRuntimeClosed
+			}
 			return pickFailure(req, d, perr), nil
 		}
 		a.lease = lease
@@ -288,6 +295,10 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 		a.stop()
 		callIf(release)
 		return nil, rerr
+	case failClosed:
+		a.stop()
+		callIf(release)
+		return nil, errRuntimeClosed
 	}
 	a.stop()
 	callIf(release)
@@ -311,7 +322,8 @@ func (t *transport) notRetried(req *http.Request, d *route.Decision, a attempt, 
 	return nil, &NotRetriedError{Limit: t.cfg.maxBody, Failure: text, Err: rerr}
 }
 
-// pickFailure maps a Pick error to Envoy's reply.
+// pickFailure maps a Pick error other than policy.ErrClosed to Envoy's
+// reply.
 func pickFailure(req *http.Request, d *route.Decision, err error) *http.Response {
 	if errors.Is(err, policy.ErrOverflow) {
 		return routerResponse(req, d, http.StatusServiceUnavailable, BodyOverflow, hdrOverloaded, "true")
