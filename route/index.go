@@ -59,7 +59,7 @@ func buildRuleIndex(slots []slot, regexLiterals bool) *ruleIndex {
 		}
 		b.file(int32(i), sl.rm.m, sl.rm.uri, regexLiterals)
 	}
-	x.exact, x.foldExact = newSlotMap(b.exact), newSlotMap(b.foldExact)
+	x.exact, x.foldExact = newSlotMap(b.exact, slots), newSlotMap(b.foldExact, slots)
 	x.prefix, x.foldPrefix = freezeTrie(b.prefix), freezeTrie(b.foldPrefix)
 	x.other = b.other
 	return x
@@ -111,39 +111,52 @@ func addToMap(m map[string][]int32, k string, s int32) map[string][]int32 {
 	return m
 }
 
-// first returns the first matching slot, as firstMatch.
+// first returns the first matching slot, as firstMatch. A slot found by
+// exact path is returned as the exact map's copy of it, which the lookup
+// has just read, while no other structure finds an earlier one.
 func (x *ruleIndex) first(req *match.Request, path string) *slot {
 	best := x.always
+	var hit *slot // the copy of slot best, when an exact map found it
 	if x.exact != nil {
-		best = x.exact.try(x, path, best, req, path)
+		best, hit = x.exact.try(x, path, best, req, path)
 	}
+	found := best
 	if x.prefix != nil {
 		best = x.walk(x.prefix, best, req, path, path)
 	}
 	if x.foldExact != nil || x.foldPrefix != nil {
-		best = x.firstFolded(best, req, path)
+		var foldHit *slot
+		if best, foldHit = x.firstFolded(best, req, path); foldHit != nil {
+			hit, found = foldHit, best
+		}
 	}
 	if len(x.other) > 0 {
 		best = x.try(x.other, best, req, path)
 	}
-	if int(best) >= len(x.slots) {
+	switch {
+	case hit != nil && best == found:
+		return hit
+	case int(best) >= len(x.slots):
 		return nil
 	}
 	return &x.slots[best]
 }
 
 // firstFolded searches the ignoreUriCase structures with the path folded
-// to lower case, on the stack for paths up to 256 bytes.
-func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) int32 {
+// to lower case, on the stack for paths up to 256 bytes; hit is the
+// foldExact map's copy of the slot it returns, if it found it there.
+func (x *ruleIndex) firstFolded(best int32, req *match.Request, path string) (_ int32, hit *slot) {
 	var buf [256]byte
 	lower := foldASCIIInto(buf[:], path)
 	if x.foldExact != nil {
-		best = x.foldExact.try(x, lower, best, req, path)
+		best, hit = x.foldExact.try(x, lower, best, req, path)
 	}
 	if x.foldPrefix != nil {
-		best = x.walk(x.foldPrefix, best, req, path, lower)
+		if b := x.walk(x.foldPrefix, best, req, path, lower); b != best {
+			best, hit = b, nil
+		}
 	}
-	return best
+	return best, hit
 }
 
 // try returns the first slot of ss below best that fully matches req, or

@@ -13,56 +13,73 @@ import (
 // rules touches a handful of neighbouring cache lines.
 
 // slotMap maps a key (an exact path) to the ascending slots filed under
-// it. A key with one slot, nearly all of them, keeps it in the table
-// itself.
+// it. A key with one slot, nearly all of them, keeps a copy of the slot
+// in its table entry, so that a request for an exact path reads the key
+// and the clause to test from one pair of cache lines, rather than the
+// entry and then the slot in the host's slot array.
 type slotMap struct {
-	one  *strTable[int] // ≥ 0: the only slot; < 0: many[-1-v]
+	one  *strTable[exactSlot]
 	many [][]int32
 }
 
-// newSlotMap freezes m; nil when m is empty.
-func newSlotMap(m map[string][]int32) *slotMap {
+// exactSlot is a slotMap entry's value: the only slot filed under the
+// key, copied, and its position idx in the host's order; or, when the key
+// has several slots, idx < 0 and many[-1-idx] lists them.
+type exactSlot struct {
+	sl  slot
+	idx int32
+}
+
+// newSlotMap freezes m, whose slots are those of slots; nil when m is
+// empty.
+func newSlotMap(m map[string][]int32, slots []slot) *slotMap {
 	if len(m) == 0 {
 		return nil
 	}
 	sm := &slotMap{}
-	one := make(map[string]int, len(m))
+	one := make(map[string]exactSlot, len(m))
 	for k, ss := range m {
 		if len(ss) == 1 {
-			one[k] = int(ss[0])
+			one[k] = exactSlot{sl: slots[ss[0]], idx: ss[0]}
 			continue
 		}
-		one[k] = -1 - len(sm.many)
+		one[k] = exactSlot{idx: int32(-1 - len(sm.many))}
 		sm.many = append(sm.many, ss)
 	}
 	sm.one = newStrTable(one, false)
+	sm.one.each(func(e *exactSlot) {
+		if e.idx >= 0 {
+			packSlotStrings(unsafe.Slice(&e.sl, 1)) // the uri beside the copy
+		}
+	})
 	return sm
 }
 
 // try returns the first slot filed under key that is below best and fully
-// matches req, or best.
-func (sm *slotMap) try(x *ruleIndex, key string, best int32, req *match.Request, path string) int32 {
-	v, ok := sm.one.lookup(key)
+// matches req, or best; when that slot is the entry's copy, hit points at
+// it (nil otherwise).
+func (sm *slotMap) try(x *ruleIndex, key string, best int32, req *match.Request, path string) (_ int32, hit *slot) {
+	e := sm.one.find(key)
 	switch {
-	case !ok:
-		return best
-	case v >= 0:
-		if int32(v) < best && x.slots[v].matches(req, path) {
-			return int32(v)
+	case e == nil:
+		return best, nil
+	case e.idx >= 0:
+		if e.idx < best && e.sl.matches(req, path) {
+			return e.idx, &e.sl
 		}
-		return best
+		return best, nil
 	}
-	return x.try(sm.many[-1-v], best, req, path)
+	return x.try(sm.many[-1-e.idx], best, req, path), nil
 }
 
 // all returns every slot in the map (tests and benchmarks).
 func (sm *slotMap) all() []int32 {
 	var out []int32
-	for _, v := range sm.one.values() {
-		if v >= 0 {
-			out = append(out, int32(v))
+	for _, e := range sm.one.values() {
+		if e.idx >= 0 {
+			out = append(out, e.idx)
 		} else {
-			out = append(out, sm.many[-1-v]...)
+			out = append(out, sm.many[-1-e.idx]...)
 		}
 	}
 	return out

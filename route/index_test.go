@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -195,5 +196,76 @@ func TestTrieFindsEveryPrefix(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestExactPathSlotsComeFromTheirEntry: a clause found by exact path is
+// returned as the exact map's copy (beside the key the lookup read, its
+// uri in its own buffer), unless a clause earlier in the host's order
+// matches too, which is returned from the host's slot array; both are
+// the clause the ordered walk finds.
+func TestExactPathSlotsComeFromTheirEntry(t *testing.T) {
+	var rules string
+	for i := range minIndexedClauses {
+		rules += fmt.Sprintf("  - match: [{uri: {exact: /e%d}}, {uri: {exact: /E%d}, ignoreUriCase: true}]\n    route: [{destination: {host: a}}]\n", i, i)
+	}
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a}
+spec:
+  hosts: [a]
+  http:
+  - match: [{uri: {prefix: /e1}, method: {exact: POST}}]
+    route: [{destination: {host: a}}]
+`+rules)
+	x := tbl.meshSelf.findHost("a").index
+	if x == nil || x.exact == nil || x.foldExact == nil {
+		t.Fatal("host a has no exact-path index")
+	}
+	inEntries := func(sm *slotMap, sl *slot) bool {
+		for i := range sm.one.entries {
+			if &sm.one.entries[i].val.sl == sl {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range []struct {
+		method, path string
+		want         int32 // slot
+		copied       *slotMap
+	}{
+		{"GET", "/e3", 1 + 2*3, x.exact},
+		{"GET", "/e1", 1 + 2*1, x.exact},
+		{"POST", "/e1", 0, nil}, // the prefix rule before it wins
+		{"GET", "/E3", 1 + 2*3 + 1, x.foldExact},
+		{"GET", "/e3/", -1, nil},
+	} {
+		r := req(c.method, "a", c.path)
+		got := x.first(r, c.path)
+		switch {
+		case c.want < 0:
+			if got != nil {
+				t.Errorf("%s %s: slot %d, want none", c.method, c.path, got.matchIndex)
+			}
+			continue
+		case got == nil:
+			t.Errorf("%s %s: no slot, want %d", c.method, c.path, c.want)
+			continue
+		}
+		want := &x.slots[c.want]
+		if got.plan != want.plan || got.matchIndex != want.matchIndex || got.uri != want.uri {
+			t.Errorf("%s %s: clause %d of %p, want clause %d of %p", c.method, c.path, got.matchIndex, got.plan, want.matchIndex, want.plan)
+		}
+		if c.copied != nil && !inEntries(c.copied, got) {
+			t.Errorf("%s %s: slot from the slot array, want the exact map's copy", c.method, c.path)
+		}
+		if c.copied == nil && got != want {
+			t.Errorf("%s %s: a copy of the slot, want the slot array's", c.method, c.path)
+		}
+		if c.copied != nil && got.uri != "" && unsafe.StringData(got.uri) != &got.uriBuf[0] {
+			t.Errorf("%s %s: the copy's uri is not in its own buffer", c.method, c.path)
+		}
 	}
 }
