@@ -18,6 +18,7 @@ type compiler struct {
 	opts options
 	cfg  *Config
 
+	ses       []*ServiceEntry          // in creation order, nil ones left out
 	seByHost  map[string]*ServiceEntry // first ServiceEntry declaring a host
 	seAddr    map[string]string        // ServiceEntry address → host
 	drs       []*compiledDR            // in creation order
@@ -58,7 +59,6 @@ type compiler struct {
 type registryHost struct {
 	host   string
 	export exportSet
-	ports  []uint32
 }
 
 // Compile validates cfg and compiles it into a Table. It returns the
@@ -126,22 +126,14 @@ func byCreation(a, b *Meta) bool {
 }
 
 func (c *compiler) indexRegistry() {
-	ses := append([]*ServiceEntry(nil), c.cfg.ServiceEntries...)
-	sort.SliceStable(ses, func(i, j int) bool { return byCreation(&ses[i].Meta, &ses[j].Meta) })
-	for _, se := range ses {
-		if se == nil || se.Spec == nil {
-			continue
-		}
-		var ports []uint32
-		for _, p := range se.Spec.GetPorts() {
-			ports = append(ports, p.GetNumber())
-		}
+	c.ses = serviceEntriesByCreation(c.cfg)
+	for _, se := range c.ses {
 		for _, h := range se.Spec.GetHosts() {
 			h = ihost.Expand(h, se.Namespace, c.opts.domain)
 			if _, ok := c.seByHost[h]; !ok {
 				c.seByHost[h] = se
 			}
-			c.registry = append(c.registry, registryHost{host: h, export: newExportSet(se.Spec.GetExportTo(), se.Namespace), ports: ports})
+			c.registry = append(c.registry, registryHost{host: h, export: newExportSet(se.Spec.GetExportTo(), se.Namespace)})
 			for _, a := range se.Spec.GetAddresses() {
 				if _, ok := c.seAddr[a]; !ok && !strings.Contains(a, "/") {
 					c.seAddr[a] = h

@@ -2,12 +2,7 @@ package route
 
 import (
 	"net/netip"
-	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
-	"unsafe"
-	"weak"
 
 	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
@@ -269,85 +264,19 @@ func (t *Table) l4Unknown(v *view, req *match.Request) Decision {
 	}
 }
 
-// l4Index holds a Table's l4Listeners, one per view, each built on the
-// view's first TCP or TLS decision.
-//
-// The Table has no field for it: l4Tables keeps the index beside the
-// table, keyed by the table's address and checked against a weak pointer
-// to it, and a cleanup forgets it once the table is collected. Building
-// the listeners in Table.build and keeping them in a field of the view
-// would do without both.
-type l4Index struct {
-	table   weak.Pointer[Table]
-	sesOnce sync.Once
-	ses     []*ServiceEntry // in creation order
-	views   []l4ViewIndex   // by view id
-}
+// l4Listeners returns the listeners of mesh view v (Table.build makes
+// them).
+func (t *Table) l4Listeners(v *view) *l4Listeners { return v.l4 }
 
-type l4ViewIndex struct {
-	once sync.Once
-	l    *l4Listeners
-}
-
-// l4Tables maps a Table's address to its *l4Index; lastL4 is the index
-// found last, which spares the map lookup while one table serves.
-var (
-	l4Tables sync.Map
-	lastL4   atomic.Pointer[l4Index]
-)
-
-// l4Listeners returns the listeners of mesh view v, building them on first
-// use.
-func (t *Table) l4Listeners(v *view) *l4Listeners {
-	x := t.l4Index()
-	vi := &x.views[v.id]
-	vi.once.Do(func() { vi.l = buildL4Listeners(v, x.serviceEntries(t.cfg), t.opts.domain) })
-	return vi.l
-}
-
-// l4Index returns t's index, making it on first use. An entry left by a
-// collected table whose address t now has is replaced.
-func (t *Table) l4Index() *l4Index {
-	if x := lastL4.Load(); x != nil && x.table.Value() == t {
-		return x
-	}
-	k := uintptr(unsafe.Pointer(t))
-	got, ok := l4Tables.Load(k)
-	if ok {
-		if x := got.(*l4Index); x.table.Value() == t {
-			lastL4.Store(x)
-			return x
-		}
-	}
-	x := &l4Index{table: weak.Make(t), views: make([]l4ViewIndex, len(t.views))}
-	for {
-		if !ok {
-			if got, ok = l4Tables.LoadOrStore(k, x); !ok {
-				break
-			}
-		}
-		if old := got.(*l4Index); old.table.Value() == t {
-			return old
-		} else if l4Tables.CompareAndSwap(k, old, x) {
-			break
-		}
-		got, ok = l4Tables.Load(k)
-	}
-	runtime.AddCleanup(t, func(x *l4Index) { l4Tables.CompareAndDelete(k, x) }, x)
-	lastL4.Store(x)
-	return x
-}
-
-// serviceEntries returns the configuration's ServiceEntries in creation
+// serviceEntriesByCreation returns cfg's ServiceEntries in creation
 // order, as Compile indexes them.
-func (x *l4Index) serviceEntries(cfg *Config) []*ServiceEntry {
-	x.sesOnce.Do(func() {
-		for _, se := range cfg.ServiceEntries {
-			if se != nil && se.Spec != nil {
-				x.ses = append(x.ses, se)
-			}
+func serviceEntriesByCreation(cfg *Config) []*ServiceEntry {
+	var ses []*ServiceEntry
+	for _, se := range cfg.ServiceEntries {
+		if se != nil && se.Spec != nil {
+			ses = append(ses, se)
 		}
-		sort.SliceStable(x.ses, func(i, j int) bool { return byCreation(&x.ses[i].Meta, &x.ses[j].Meta) })
-	})
-	return x.ses
+	}
+	sort.SliceStable(ses, func(i, j int) bool { return byCreation(&ses[i].Meta, &ses[j].Meta) })
+	return ses
 }

@@ -2,11 +2,8 @@ package route
 
 import (
 	"net/netip"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -404,8 +401,8 @@ func TestDecideTLSServicePorts(t *testing.T) {
 }
 
 // TestL4ListenersConcurrentFirstUse decides from several goroutines on a
-// fresh table, so that the race detector sees the listeners being built
-// on first use, and checks every goroutine got the same answer.
+// fresh table, for the race detector, and checks every goroutine got the
+// same answer.
 func TestL4ListenersConcurrentFirstUse(t *testing.T) {
 	tbl := compileYAML(t, servicePortsConfig)
 	want := l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "b.internal", Port: 2000, Rule: -1}
@@ -422,28 +419,4 @@ func TestL4ListenersConcurrentFirstUse(t *testing.T) {
 			t.Errorf("goroutine %d (-want +got):\n%s", i, diff)
 		}
 	}
-}
-
-// TestL4ListenersForgottenWithTheirTable checks that the listeners kept
-// beside a table do not keep it alive: once the table is collected its
-// entry goes.
-func TestL4ListenersForgottenWithTheirTable(t *testing.T) {
-	tbl := compileYAML(t, servicePortsConfig)
-	if d := tbl.DecideTCP(&match.Request{DestinationIP: ip("10.1.0.7"), Port: 6379}); !d.DefaultRoute {
-		t.Fatalf("decision %+v, want cache.internal's default route", d)
-	}
-	k := uintptr(unsafe.Pointer(tbl))
-	x, ok := l4Tables.Load(k)
-	if !ok {
-		t.Fatal("no listeners were kept for the table")
-	}
-	tbl = nil
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		runtime.GC()
-		if now, ok := l4Tables.Load(k); !ok || now != x {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the listeners of a collected table are still kept after 10s")
 }

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -141,6 +140,11 @@ func (t *Table) build(c *compiler) {
 	for _, v := range t.views {
 		v.refreshHostRefs()
 	}
+	for _, v := range t.views {
+		if !v.isGateway {
+			v.l4 = buildL4Listeners(v, c.ses, c.opts.domain)
+		}
+	}
 }
 
 // bindsTo reports whether vs applies on gateway gw, at the VirtualService
@@ -167,7 +171,7 @@ func (v *view) consider(vs *compiledVS, taken bool, reason string, hosts []strin
 // every host the oldest visible VirtualService wins (virtualservice.md
 // §1.2); registry hosts no VirtualService claims get a default route.
 func (c *compiler) buildMeshView(id int, ns string) *view {
-	v := &view{id: id, gateway: match.MeshGateway, namespace: ns, exact: map[string]*hostRef{}, byAddr: map[netip.Addr]*vhost{}}
+	v := &view{id: id, gateway: match.MeshGateway, namespace: ns, exact: map[string]*hostRef{}}
 	claimed := map[string]*vhost{}
 	for _, vs := range c.vss {
 		vsLevel, bound := vs.bindsTo(match.MeshGateway)
@@ -225,9 +229,6 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 	}
 	for addr, h := range c.seAddr {
 		if vh := claimed[h]; vh != nil {
-			if ip, err := netip.ParseAddr(addr); err == nil {
-				v.byAddr[ip] = vh
-			}
 			v.addDomain(strings.ToLower(addr), vh)
 		}
 	}
@@ -295,7 +296,7 @@ func (c *compiler) registryOwner(claimed map[string]*vhost, partial []string, h 
 // merged per host with catch-all rules moved last (virtualservice.md §1.3).
 func (c *compiler) buildGatewayView(id int, gw string, port uint32) *view {
 	gns := gw[:strings.IndexByte(gw, '/')]
-	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*hostRef{}, byAddr: map[netip.Addr]*vhost{}}
+	v := &view{id: id, gateway: gw, namespace: gns, isGateway: true, exact: map[string]*hostRef{}}
 	byHost := map[string]*vhost{}
 	for _, vs := range c.vss {
 		vsLevel, bound := vs.bindsTo(gw)

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"net/netip"
 	"strings"
 )
 
@@ -35,7 +34,9 @@ type view struct {
 	prefix                     []wildDomain
 	any                        *vhost
 
-	byAddr map[netip.Addr]*vhost // ServiceEntry addresses, for TCP
+	// l4 are the outbound TCP listeners of a mesh view: services by
+	// address and port (compile_l4.go); nil on a gateway.
+	l4 *l4Listeners
 
 	// refSlab and inlineSlab are the arrays the view's host records are
 	// allocated from.
