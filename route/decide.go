@@ -92,7 +92,7 @@ func (h *hostRef) firstMatch(req *match.Request, path string) *slot {
 		return h.index.first(req, path)
 	}
 	for i := range h.slots {
-		if sl := &h.slots[i]; sl.matches(req, path) {
+		if sl := &h.slots[i]; !sl.uriFails(path) && sl.restMatches(req, path) {
 			return sl
 		}
 	}

@@ -139,15 +139,27 @@ const (
 
 // matches tests the slot on req, whose normalised path is path.
 func (s *slot) matches(req *match.Request, path string) bool {
+	return !s.uriFails(path) && s.restMatches(req, path)
+}
+
+// uriFails reports whether path fails the slot's uri test (for slotFull,
+// its literal prefix), without a call: it is inlined in the loops that
+// try slots, where most slots fail it.
+func (s *slot) uriFails(path string) bool {
+	n := len(s.uri)
+	return len(path) < n || s.kind == slotExact && len(path) != n || path[:n] != s.uri
+}
+
+// restMatches tests the rest of the slot on a request whose path passed
+// uriFails.
+func (s *slot) restMatches(req *match.Request, path string) bool {
 	switch s.kind {
 	case slotAlways:
 		return true
-	case slotExact:
-		return path == s.uri && (s.method == 0 || req.Method == slotMethods[s.method])
-	case slotPrefix:
-		return strings.HasPrefix(path, s.uri) && (s.method == 0 || req.Method == slotMethods[s.method])
+	case slotFull:
+		return s.rm.m.MatchNormalized(req, path)
 	}
-	return strings.HasPrefix(path, s.uri) && s.rm.m.MatchNormalized(req, path)
+	return s.method == 0 || req.Method == slotMethods[s.method]
 }
 
 // newSlot makes the slot of clause rm (nil: a rule without clauses).
