@@ -146,7 +146,10 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 	if p.delegate != nil {
 		d.Delegate = *p.delegate
 	}
-	d.Rule = RuleRef{Index: int(p.index), Name: p.name, MatchIndex: int(sl.matchIndex), MatchName: sl.matchName()}
+	// Fields one by one rather than composite literals: a literal stored
+	// through a pointer is built in a temporary and then copied.
+	d.Rule.Index, d.Rule.Name = int(p.index), p.name
+	d.Rule.MatchIndex, d.Rule.MatchName = int(sl.matchIndex), sl.matchName()
 	d.CORS = p.cors
 	switch p.action {
 	case ActionRedirect:
@@ -240,9 +243,10 @@ func setTarget(d *Decision, ti *targetInfo, dest Destination, req *match.Request
 func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *ruleMatch, req *match.Request, path string) {
 	var hash bool
 	if dp.fixed {
-		d.Destination = Destination{Host: dp.dest.Host, Subset: dp.dest.Subset, Port: dp.fixedPort}
-		d.Target = policy.Target{Host: dp.dest.Host, Subset: dp.dest.Subset, Port: dp.fixedPort,
-			SubsetLabels: dp.fixedLabels, Policy: dp.fixedPolicy}
+		d.Destination = dp.dest
+		d.Destination.Port = dp.fixedPort
+		d.Target.Host, d.Target.Subset, d.Target.Port = dp.dest.Host, dp.dest.Subset, dp.fixedPort
+		d.Target.SubsetLabels, d.Target.Policy = dp.fixedLabels, dp.fixedPolicy
 		if dp.fixedDR != nil {
 			d.DestinationRule = *dp.fixedDR
 		}
