@@ -95,8 +95,33 @@ type l4Listeners struct {
 	// ServiceEntries has all their ports. A name with a nil entry is a
 	// ServiceEntry host that declares no port.
 	names map[string][]uint32
+	// tlsNames holds, as names does, the ports declared with protocol
+	// TLS or HTTPS.
+	tlsNames map[string][]uint32
 	// wild are the wildcard ServiceEntry hosts, longest first.
 	wild []l4Wild
+	// tlsOn is, for each rule of the view's tlsAll, where the sidecar has
+	// the rule's filter chains (see tlsListen).
+	tlsOn []*tlsListen
+}
+
+// tlsListen is where a sidecar puts the tls rules of one VirtualService:
+// Istio adds them, as filter chains matched by SNI, to the outbound
+// listener of each port with protocol TLS or HTTPS of each service the
+// VirtualService's hosts match (host.Name.Matches; istio/istio
+// pilot/pkg/networking/core/tls.go, getConfigsForHost and
+// buildSidecarOutboundTLSFilterChainOpts, which builds nothing on a port
+// that is not TLS). A VirtualService with a host that may name a service
+// no ServiceEntry describes (its ports unknown) has them on every port.
+type tlsListen struct {
+	any   bool
+	ports []uint32
+}
+
+// on reports whether the rules are on port; an unknown port (0) is
+// assumed to be one of them.
+func (t *tlsListen) on(port uint32) bool {
+	return t.any || declares(t.ports, port)
 }
 
 // l4Service is one ServiceEntry host: its declared ports and the view's
@@ -113,27 +138,33 @@ type l4CIDR struct {
 }
 
 type l4Wild struct {
-	pattern string // "*.example.com"
-	ports   []uint32
+	pattern  string // "*.example.com"
+	ports    []uint32
+	tlsPorts []uint32 // those with protocol TLS or HTTPS
 }
 
 // buildL4Listeners indexes the listeners of mesh view v for ses, the
 // configuration's ServiceEntries in creation order; hosts are expanded
 // with domain.
 func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners {
-	l := &l4Listeners{byAddr: map[netip.Addr][]*l4Service{}, names: map[string][]uint32{}}
+	l := &l4Listeners{byAddr: map[netip.Addr][]*l4Service{}, names: map[string][]uint32{}, tlsNames: map[string][]uint32{}}
+	var tlsHosts []l4Wild // every ServiceEntry host with its TLS and HTTPS ports
 	for _, se := range ses {
 		if se == nil || se.Spec == nil || !newExportSet(se.Spec.GetExportTo(), se.Namespace).visibleTo(v.namespace) {
 			continue
 		}
-		var ports []uint32
+		var ports, tlsPorts []uint32
 		for _, p := range se.Spec.GetPorts() {
 			ports = append(ports, p.GetNumber())
+			if tlsProtocols[protocolOf(p.GetProtocol())] {
+				tlsPorts = append(tlsPorts, p.GetNumber())
+			}
 		}
 		for _, h := range se.Spec.GetHosts() {
 			h = ihost.Expand(h, se.Namespace, domain)
+			tlsHosts = append(tlsHosts, l4Wild{pattern: h, ports: tlsPorts})
 			if ihost.IsWildcard(h) {
-				l.addWild(h, ports)
+				l.addWild(h, ports, tlsPorts)
 			} else {
 				for _, name := range domainForms(h, v.namespace, domain) {
 					old, seen := l.names[name]
@@ -141,6 +172,7 @@ func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners 
 						old = []uint32{} // declared, possibly no port
 					}
 					l.names[name] = unionPorts(old, ports)
+					l.tlsNames[name] = unionPorts(l.tlsNames[name], tlsPorts)
 				}
 			}
 			vh := v.findVhost(h)
@@ -166,17 +198,59 @@ func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners 
 	}
 	sortStable(l.cidrs, func(a, b l4CIDR) bool { return a.prefix.Bits() > b.prefix.Bits() })
 	sortStable(l.wild, func(a, b l4Wild) bool { return len(a.pattern) > len(b.pattern) })
+	byVS := map[*compiledVS]*tlsListen{}
+	for _, e := range v.tlsAll {
+		t := byVS[e.vs]
+		if t == nil {
+			t = l.tlsListenOf(e.vs, tlsHosts)
+			byVS[e.vs] = t
+		}
+		l.tlsOn = append(l.tlsOn, t)
+	}
 	return l
 }
 
-func (l *l4Listeners) addWild(pattern string, ports []uint32) {
+// tlsListenOf returns where the sidecar has the tls rules of vs, given
+// every ServiceEntry host of the view with its TLS and HTTPS ports.
+func (l *l4Listeners) tlsListenOf(vs *compiledVS, tlsHosts []l4Wild) *tlsListen {
+	t := &tlsListen{}
+	for _, h := range vs.hosts {
+		if !l.describes(h) {
+			return &tlsListen{any: true}
+		}
+		for _, s := range tlsHosts {
+			if ihost.Matches(h, s.pattern) {
+				t.ports = unionPorts(t.ports, s.ports)
+			}
+		}
+	}
+	return t
+}
+
+// describes reports whether every name host h (expanded, lower case)
+// covers is a ServiceEntry host: h itself, or a name under a wildcard
+// ServiceEntry host that covers h.
+func (l *l4Listeners) describes(h string) bool {
+	if _, ok := l.names[h]; ok && !ihost.IsWildcard(h) {
+		return true
+	}
 	for i := range l.wild {
-		if l.wild[i].pattern == pattern {
-			l.wild[i].ports = unionPorts(l.wild[i].ports, ports)
+		if ihost.SubsetOf(h, l.wild[i].pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *l4Listeners) addWild(pattern string, ports, tlsPorts []uint32) {
+	for i := range l.wild {
+		if w := &l.wild[i]; w.pattern == pattern {
+			w.ports = unionPorts(w.ports, ports)
+			w.tlsPorts = unionPorts(w.tlsPorts, tlsPorts)
 			return
 		}
 	}
-	l.wild = append(l.wild, l4Wild{pattern: pattern, ports: unionPorts([]uint32{}, ports)})
+	l.wild = append(l.wild, l4Wild{pattern: pattern, ports: unionPorts([]uint32{}, ports), tlsPorts: unionPorts(nil, tlsPorts)})
 }
 
 // unionPorts appends to a the ports of b it lacks.

@@ -61,10 +61,17 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 // DecideTLS returns the routing decision for a TLS connection that is not
 // terminated, routed by SNI (virtualservice.md §14): the first tls rule,
 // across the VirtualServices of the view in order, whose match holds
-// (sniHosts with wildcards, plus the L4 conditions). A connection no rule
+// (sniHosts with wildcards, plus the L4 conditions). On a sidecar a rule
+// is only on the connection's port when its VirtualService's hosts match
+// a ServiceEntry host that declares the port with protocol TLS or HTTPS,
+// or a host no ServiceEntry describes (its ports unknown; see tlsListen);
+// on a gateway the server's port decides. A connection no rule
 // takes goes to the service its SNI names when a sidecar listens for it
 // on the connection's port (it declares the port, or its ports are
-// unknown), else as for DecideTCP, with the SNI as the host.
+// unknown), or, for a service a VirtualService claims, on a port it
+// declares with a protocol other than TLS or HTTPS, where the connection
+// is opaque TCP (the VirtualService's tcp rules, then the service);
+// else as for DecideTCP, with the SNI as the host.
 func (t *Table) DecideTLS(req *match.Request) Decision {
 	v := t.viewFor(req)
 	if v == nil {
@@ -74,9 +81,19 @@ func (t *Table) DecideTLS(req *match.Request) Decision {
 		return d
 	}
 	if req.SNI != "" {
-		if vh := v.findVhost(req.SNI); vh != nil && vh.defaultRoute != nil &&
+		vh := v.findVhost(req.SNI)
+		if vh != nil && vh.defaultRoute != nil &&
 			(v.isGateway || t.l4Listeners(v).nameListens(lowerASCII(req.SNI), requestPort(req))) {
 			return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
+		}
+		if vh != nil && vh.self != nil && !v.isGateway &&
+			t.l4Listeners(v).declaresNonTLS(lowerASCII(req.SNI), requestPort(req)) {
+			// Only TCP filter chains are on such a port: the
+			// connection is opaque TCP to the service.
+			if d, ok := t.decideL4(v, vh.tcp, req); ok {
+				return d
+			}
+			return t.l4Forward(v, nil, nil, vh.self, req, true)
 		}
 	}
 	return t.l4Unknown(v, req)
@@ -160,6 +177,26 @@ func (l *l4Listeners) nameListens(name string, port uint32) bool {
 		}
 	}
 	return true
+}
+
+// declaresNonTLS reports whether the ServiceEntry host named name (as
+// nameListens finds it) declares port (known, not 0) with a protocol
+// other than TLS or HTTPS, where Istio puts no tls rule
+// (buildSidecarOutboundTLSFilterChainOpts) but the service's TCP filter
+// chains.
+func (l *l4Listeners) declaresNonTLS(name string, port uint32) bool {
+	if port == 0 {
+		return false
+	}
+	if ports, ok := l.names[name]; ok {
+		return containsPort(ports, port) && !containsPort(l.tlsNames[name], port)
+	}
+	for i := range l.wild {
+		if w := &l.wild[i]; ihost.MatchesRequest(w.pattern, name) {
+			return containsPort(w.ports, port) && !containsPort(w.tlsPorts, port)
+		}
+	}
+	return false
 }
 
 // mayListen reports whether a connection no service listener took can

@@ -400,6 +400,221 @@ func TestDecideTLSServicePorts(t *testing.T) {
 	}
 }
 
+// tlsRulePortsConfig has VirtualServices with tls rules for ServiceEntry
+// hosts with TLS, HTTPS, TCP and protocol-less ports, wildcard hosts on
+// either side, and a host no ServiceEntry describes.
+const tlsRulePortsConfig = `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: api, namespace: egress}
+spec:
+  hosts: [api.example.org]
+  ports: [{number: 443, name: tls, protocol: TLS}, {number: 9000, name: tcp, protocol: TCP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: api, namespace: egress}
+spec:
+  hosts: [api.example.org]
+  gateways: [mesh, istio-system/passthrough]
+  tls:
+  - match: [{sniHosts: [api.example.org], port: 8443}]
+    route: [{destination: {host: api-8443.internal}}]
+  - match: [{sniHosts: [api.example.org]}]
+    route: [{destination: {host: api-v2.internal}}]
+  tcp:
+  - match: [{port: 9000, sourceLabels: {app: admin}}]
+    route: [{destination: {host: api-admin.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: plain, namespace: egress}
+spec:
+  hosts: [plain.example.org]
+  ports: [{number: 443, name: p443}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: plain, namespace: egress}
+spec:
+  hosts: [plain.example.org]
+  tls:
+  - match: [{sniHosts: [plain.example.org]}]
+    route: [{destination: {host: plain-v2.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: wild, namespace: egress}
+spec:
+  hosts: ["*.wild.example"]
+  ports: [{number: 8443, name: https, protocol: HTTPS}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: wild, namespace: egress}
+spec:
+  hosts: ["*.wild.example"]
+  tls:
+  - match: [{sniHosts: ["*.wild.example"]}]
+    route: [{destination: {host: wild-proxy.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: multi-wild, namespace: egress}
+spec:
+  hosts: ["*.multi.example"]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: multi-b, namespace: egress}
+spec:
+  hosts: [b.multi.example]
+  ports: [{number: 8443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: multi, namespace: egress}
+spec:
+  hosts: [b.multi.example]
+  tls:
+  - match: [{sniHosts: [b.multi.example]}]
+    route: [{destination: {host: b-v2.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: partial-a, namespace: egress}
+spec:
+  hosts: [a.partial.example]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: partial, namespace: egress}
+spec:
+  hosts: ["*.partial.example"]
+  tls:
+  - match: [{sniHosts: ["*.partial.example"]}]
+    route: [{destination: {host: partial-proxy.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: unknown, namespace: egress}
+spec:
+  hosts: [unknown.example.net]
+  tls:
+  - match: [{sniHosts: [unknown.example.net]}]
+    route: [{destination: {host: unknown-v2.internal}}]
+`
+
+// TestDecideTLSRulesServicePorts pins on which ports a sidecar applies a
+// VirtualService's tls rules: Istio puts them, as SNI-matched filter
+// chains, on the outbound listeners of the TLS and HTTPS ports of each
+// service the VirtualService's hosts match (istio/istio
+// pilot/pkg/networking/core/tls.go: getConfigsForHost matches hosts with
+// host.Name.Matches; buildSidecarOutboundTLSFilterChainOpts builds nothing
+// for a port that is not TLS; a match's port must equal the listener's).
+// A connection on any other port meets no tls rule: it takes the
+// service's default route where the service declares the port, else it
+// passes through (virtualservice.md §14; serviceentry.md "Ports",
+// "Protocol"). Gateways are decided by the server's port.
+func TestDecideTLSRulesServicePorts(t *testing.T) {
+	tbl := compileYAML(t, tlsRulePortsConfig)
+	pass := func(host string, port uint32) l4Outcome {
+		return l4Outcome{Action: ActionRoute, Passthrough: true, Host: host, Port: port, Rule: -1}
+	}
+	self := func(host string, port uint32) l4Outcome {
+		return l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: host, Port: port, Rule: -1}
+	}
+	rule := func(host string, port uint32, index int) l4Outcome {
+		return l4Outcome{Action: ActionRoute, Host: host, Port: port, Rule: index}
+	}
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"tls rules apply on a TLS port the service declares",
+			match.Request{SNI: "api.example.org", Port: 443},
+			rule("api-v2.internal", 443, 1)},
+		{"a tls match port the service does not declare never applies: no listener, the connection passes through",
+			match.Request{SNI: "api.example.org", Port: 8443},
+			pass("api.example.org", 8443)},
+		{"tls rules are not on a declared TCP port: the connection is opaque TCP to the service",
+			match.Request{SNI: "api.example.org", Port: 9000},
+			self("api.example.org", 9000)},
+		{"on a declared TCP port the VirtualService's tcp rules take the connection",
+			match.Request{SNI: "api.example.org", Port: 9000, SourceLabels: map[string]string{"app": "admin"}},
+			rule("api-admin.internal", 9000, 0)},
+		{"tls rules are not on a declared port without a protocol",
+			match.Request{SNI: "plain.example.org", Port: 443},
+			self("plain.example.org", 443)},
+		{"a wildcard ServiceEntry host's HTTPS port carries the tls rules of the VirtualService for it",
+			match.Request{SNI: "x.wild.example", Port: 8443},
+			rule("wild-proxy.internal", 8443, 0)},
+		{"a wildcard ServiceEntry host does not carry them on a port it does not declare",
+			match.Request{SNI: "x.wild.example", Port: 443},
+			pass("x.wild.example", 443)},
+		{"a VirtualService host's rules are on the ports of the ServiceEntry host equal to it",
+			match.Request{SNI: "b.multi.example", Port: 8443},
+			rule("b-v2.internal", 8443, 0)},
+		{"a VirtualService host's rules are on the ports of a wildcard ServiceEntry host that matches it",
+			match.Request{SNI: "b.multi.example", Port: 443},
+			rule("b-v2.internal", 443, 0)},
+		{"a wildcard VirtualService host no wildcard ServiceEntry host covers may name services of unknown ports: its rules apply on any port",
+			match.Request{SNI: "a.partial.example", Port: 9443},
+			rule("partial-proxy.internal", 9443, 0)},
+		{"a host no ServiceEntry describes has unknown ports: its rules apply on any port",
+			match.Request{SNI: "unknown.example.net", Port: 8443},
+			rule("unknown-v2.internal", 8443, 0)},
+		{"an unknown port is assumed to be a declared one",
+			match.Request{SNI: "api.example.org"},
+			rule("api-v2.internal", 0, 1)},
+		{"on a gateway the server's port decides, not the service's ports",
+			match.Request{SNI: "api.example.org", Port: 8443, Gateway: "istio-system/passthrough"},
+			rule("api-8443.internal", 8443, 0)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTLS(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideTLSRulesServicePortsRegistryOnly: under REGISTRY_ONLY a TLS
+// connection on a port where no listener has the tls rules and the
+// service declares no port is refused (BlackHoleCluster).
+func TestDecideTLSRulesServicePortsRegistryOnly(t *testing.T) {
+	tbl := compileYAML(t, tlsRulePortsConfig, WithOutboundPolicy(RegistryOnly))
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"a tls match port the service does not declare is refused",
+			match.Request{SNI: "api.example.org", Port: 8443},
+			l4Outcome{Action: ActionUnavailable, Rule: -1}},
+		{"a declared TLS port is still served by the tls rules",
+			match.Request{SNI: "api.example.org", Port: 443},
+			l4Outcome{Action: ActionRoute, Host: "api-v2.internal", Port: 443, Rule: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTLS(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestL4ListenersConcurrentFirstUse decides from several goroutines on a
 // fresh table, for the race detector, and checks every goroutine got the
 // same answer.

@@ -67,12 +67,12 @@ func appendOnce(s []int32, k int32) []int32 {
 	return append(s, k)
 }
 
-// first returns the position in entries of the first rule that matches
-// req, or -1.
-func (x *sniIndex) first(entries []l4Entry, req *match.Request) int32 {
+// first returns the position in entries of the first rule that is on
+// the connection's listener (sc) and matches req, or -1.
+func (x *sniIndex) first(entries []l4Entry, sc tlsScope, req *match.Request) int32 {
 	best := int32(len(entries))
-	best = tryL4(x.any, best, entries, req)
-	best = tryL4(x.other, best, entries, req)
+	best = tryL4(x.any, best, entries, sc, req)
+	best = tryL4(x.other, best, entries, sc, req)
 	sni := req.SNI
 	if sni == "" {
 		return noneIfAt(best, len(entries)) // only rules without match take it
@@ -89,10 +89,10 @@ func (x *sniIndex) first(entries []l4Entry, req *match.Request) int32 {
 	} else {
 		sni = lowerASCII(sni)
 	}
-	best = tryL4(x.exact[sni], best, entries, req)
+	best = tryL4(x.exact[sni], best, entries, sc, req)
 	for i := 1; i < len(sni); i++ {
 		if sni[i] == '.' {
-			best = tryL4(x.suffix[sni[i:]], best, entries, req)
+			best = tryL4(x.suffix[sni[i:]], best, entries, sc, req)
 		}
 	}
 	return noneIfAt(best, len(entries))
@@ -105,12 +105,15 @@ func noneIfAt(best int32, n int) int32 {
 	return best
 }
 
-// tryL4 returns the first position in ks below best whose rule matches
-// req, or best.
-func tryL4(ks []int32, best int32, entries []l4Entry, req *match.Request) int32 {
+// tryL4 returns the first position in ks below best whose rule is on the
+// connection's listener and matches req, or best.
+func tryL4(ks []int32, best int32, entries []l4Entry, sc tlsScope, req *match.Request) int32 {
 	for _, k := range ks {
 		if k >= best {
 			return best
+		}
+		if !sc.has(k) {
+			continue
 		}
 		if _, ok := entries[k].rule.match(req); ok {
 			return k
@@ -119,13 +122,41 @@ func tryL4(ks []int32, best int32, entries []l4Entry, req *match.Request) int32 
 	return best
 }
 
-// decideTLS is decideL4 over the view's TLS rules, through the view's
-// sniIndex when it has one.
+// tlsScope says which of a view's TLS rules a connection can meet: on a
+// sidecar, those whose VirtualService has filter chains on the
+// connection's port (l4Listeners.tlsOn); on a gateway (on nil) all of
+// them, the gateway server's port deciding there.
+type tlsScope struct {
+	on   []*tlsListen
+	port uint32
+}
+
+// has reports whether the rule at position k of the view's tlsAll is on
+// the connection's listener.
+func (sc tlsScope) has(k int32) bool {
+	return sc.on == nil || sc.on[k].on(sc.port)
+}
+
+// decideTLS is decideL4 over the view's TLS rules that are on the
+// connection's listener (see tlsScope), through the view's sniIndex when
+// it has one, else in order.
 func (t *Table) decideTLS(v *view, req *match.Request) (Decision, bool) {
-	if v.tlsIndex == nil {
-		return t.decideL4(v, v.tlsAll, req)
+	sc := tlsScope{port: requestPort(req)}
+	if l := t.l4Listeners(v); l != nil && !v.isGateway {
+		sc.on = l.tlsOn
 	}
-	k := v.tlsIndex.first(v.tlsAll, req)
+	if v.tlsIndex == nil {
+		for k := range v.tlsAll {
+			if !sc.has(int32(k)) {
+				continue
+			}
+			if d, ok := t.decideL4(v, v.tlsAll[k:k+1], req); ok {
+				return d, true
+			}
+		}
+		return Decision{}, false
+	}
+	k := v.tlsIndex.first(v.tlsAll, sc, req)
 	if k < 0 {
 		return Decision{}, false
 	}

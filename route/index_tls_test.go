@@ -21,7 +21,9 @@ var (
 
 // randomTLSConfig returns one or two VirtualServices with 8 to 40 TLS
 // rules: one or two clauses of one or two sniHosts (exact or wildcard),
-// some with a port. (A TLS rule must have a match with sniHosts.)
+// some with a port (A TLS rule must have a match with sniHosts), and, half
+// the time, ServiceEntries for their hosts with TLS, HTTPS and TCP ports.
+
 func randomTLSConfig(r *rand.Rand) *Config {
 	cfg := &Config{}
 	for i := 0; i < 1+r.IntN(2); i++ {
@@ -43,6 +45,21 @@ func randomTLSConfig(r *rand.Rand) *Config {
 		cfg.VirtualServices = append(cfg.VirtualServices, &VirtualService{
 			Meta: Meta{Name: fmt.Sprintf("vs%d", i), Namespace: "default"}, Spec: vs})
 	}
+	if r.IntN(2) == 0 { // describe the hosts, so ports restrict the tls rules
+		for i, h := range []string{"example.com", "*.example.com", "*.x.example.com"} {
+			if i > 0 && r.IntN(3) == 0 {
+				continue
+			}
+			se := &networking.ServiceEntry{Hosts: []string{h}, Resolution: networking.ServiceEntry_NONE}
+			for k, p := range []uint32{443, 8443, 9443} {
+				if r.IntN(2) == 0 {
+					se.Ports = append(se.Ports, &networking.ServicePort{Number: p, Name: fmt.Sprintf("p%d", k), Protocol: pick(r, []string{"TLS", "HTTPS", "TCP"})})
+				}
+			}
+			cfg.ServiceEntries = append(cfg.ServiceEntries, &ServiceEntry{
+				Meta: Meta{Name: fmt.Sprintf("se%d", i), Namespace: "default"}, Spec: se})
+		}
+	}
 	return cfg
 }
 
@@ -55,7 +72,7 @@ func TestSNIIndexMatchesLinear(t *testing.T) {
 		cmp.AllowUnexported(HeaderOps{}, MirrorSet{}, CORSPolicy{}), cmpopts.EquateEmpty(), protocmp.Transform(),
 		cmp.Comparer(func(a, b *headerOps) bool { return a == b }),
 	}
-	indexedViews, routed, late := 0, 0, 0
+	indexedViews, routed, late, offPort := 0, 0, 0, 0
 	for i := 0; i < 200; i++ {
 		cfg := randomTLSConfig(r)
 		indexed, err := Compile(cfg, WithRand(rand.NewPCG(1, 1)))
@@ -71,9 +88,13 @@ func TestSNIIndexMatchesLinear(t *testing.T) {
 				indexedViews++
 			}
 		}
+		described := len(cfg.ServiceEntries) > 0
 		for j := 0; j < 40; j++ {
-			q := &match.Request{SNI: pick(r, sniRequests), Port: pick(r, []uint32{443, 8443}), Gateway: "mesh", SourceNamespace: "default"}
+			q := &match.Request{SNI: pick(r, sniRequests), Port: pick(r, []uint32{443, 8443, 9443}), Gateway: "mesh", SourceNamespace: "default"}
 			got, want := indexed.DecideTLS(q), linear.DecideTLS(q)
+			if described && got.Rule.Index < 0 {
+				offPort++
+			}
 			if got.Rule.Index >= 0 {
 				routed++
 				if got.Rule.Index >= 8 {
@@ -85,7 +106,8 @@ func TestSNIIndexMatchesLinear(t *testing.T) {
 			}
 		}
 	}
-	if indexedViews < 200 || routed < 3000 || late < 100 {
-		t.Errorf("the generator exercises too little: %d indexed views, %d routed, %d by rule 8 or later", indexedViews, routed, late)
+	if indexedViews < 200 || routed < 2500 || late < 100 || offPort < 500 {
+		t.Errorf("the generator exercises too little: %d indexed views, %d routed, %d by rule 8 or later, %d unrouted with ServiceEntries",
+			indexedViews, routed, late, offPort)
 	}
 }
