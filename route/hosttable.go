@@ -28,12 +28,13 @@ type strTable[V any] struct {
 	seed    uint64
 	mask    uint32
 	fold    bool
-	index   []uint64 // 0: empty; else tagOf(hash)<<32 | entry number + 1
+	index   []uint64 // 0: empty; else tagOf(hash) | (entry number + 1)
 	entries []strEntry[V]
 	long    map[string]*V
 }
 
-// tagOf is the tag of a hash: its high half.
+// tagOf is the tag of a hash: its high half, in place (the low half of
+// an index word is the entry number).
 func tagOf(h uint64) uint64 { return h &^ (1<<32 - 1) }
 
 // strKeyMax is the longest key a strEntry holds (64-byte entries for an
