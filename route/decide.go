@@ -53,7 +53,7 @@ func (t *Table) DecideInto(d *Decision, req *match.Request) {
 func (t *Table) decide(d *Decision, req *match.Request) {
 	v := t.viewFor(req)
 	if v == nil {
-		*d = noRoute(reasonUnknownGW)
+		d.setNoRoute(reasonUnknownGW)
 		return
 	}
 	if len(v.httpsRedirects) > 0 && req.Scheme != "https" {
@@ -64,7 +64,7 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 	}
 	h := v.findHost(req.Authority)
 	if h.vh == nil {
-		*d = t.unknownHost(v, req)
+		t.unknownHost(d, v, req)
 		return
 	}
 	// Envoy normalises the path (Istio's pathNormalization BASE) before
@@ -77,7 +77,7 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 	}
 	sl := h.firstMatch(req, target[:pathEnd])
 	if sl == nil {
-		*d = noRoute(reasonNoRoute)
+		d.setNoRoute(reasonNoRoute)
 		return
 	}
 	t.decideRule(d, v, sl, req, target)
@@ -100,33 +100,43 @@ func (h *hostRef) firstMatch(req *match.Request, path string) *slot {
 }
 
 func noRoute(reason string) Decision {
-	return Decision{Action: ActionNoRoute, Status: 404, Reason: reason, Rule: RuleRef{Index: -1, MatchIndex: -1}}
+	var d Decision
+	d.setNoRoute(reason)
+	return d
 }
 
-// unknownHost decides for an authority no virtual host serves.
-func (t *Table) unknownHost(v *view, req *match.Request) Decision {
+// setNoRoute makes the zero *d Envoy's 404 (flag NR) for reason, in
+// place: a Decision is large, and building one to copy costs as much as
+// the rest of a short decision.
+func (d *Decision) setNoRoute(reason string) {
+	d.Action, d.Status, d.Reason = ActionNoRoute, 404, reason
+	d.Rule.Index, d.Rule.MatchIndex = -1, -1
+}
+
+// unknownHost fills the zero *d for an authority no virtual host serves.
+func (t *Table) unknownHost(d *Decision, v *view, req *match.Request) {
+	d.Rule.Index, d.Rule.MatchIndex = -1, -1
 	if v.isGateway {
-		return noRoute(reasonNoVhost)
+		d.setNoRoute(reasonNoVhost)
+		return
 	}
 	if t.opts.outbound == RegistryOnly {
-		return Decision{Action: ActionUnavailable, Status: 502, Reason: reasonRegistryOnly, Rule: RuleRef{Index: -1, MatchIndex: -1}}
+		d.Action, d.Status, d.Reason = ActionUnavailable, 502, reasonRegistryOnly
+		return
 	}
 	h, _ := splitAuthority(req.Authority)
 	port := requestPort(req)
-	d := Decision{
-		Action: ActionRoute, Passthrough: true, Rule: RuleRef{Index: -1, MatchIndex: -1},
-		Destination: Destination{Host: h, Port: port},
-		Path:        req.Path, Authority: req.Authority,
-		Target: policy.Target{Host: h, Port: port},
-	}
+	d.Action, d.Passthrough = ActionRoute, true
+	d.Destination.Host, d.Destination.Port = h, port
+	d.Target.Host, d.Target.Port = h, port
+	d.Path, d.Authority = req.Path, req.Authority
 	d.Retry = t.defaultRule.retry
 	if d.Retry.Attempts > 0 {
 		d.Retry.IgnorePreviousHosts = true
 	}
 	if t.opts.perRequestOverride {
-		applyOverrides(&d, req)
+		applyOverrides(d, req)
 	}
-	return d
 }
 
 // defaultRoute decides for a registry host no VirtualService claims:

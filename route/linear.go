@@ -26,7 +26,8 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
 	if vh == nil {
-		return t.unknownHost(v, req)
+		t.unknownHost(&d, v, req)
+		return d
 	}
 	if vh.defaultRoute != nil {
 		t.defaultRoute(&d, v, refs.defaults[vh], req, match.NormalizePath(req.Path))
