@@ -52,6 +52,9 @@ type compiler struct {
 	ruleLists       sliceArena[*httpRule]
 	matchLists      sliceArena[*ruleMatch]
 	destLists       sliceArena[*routeDest]
+	// The views' virtual hosts, and their one-VirtualService lists.
+	vhostArena arena[vhost]
+	vsLists    sliceArena[*compiledVS]
 }
 
 // registryHost is a host of the service registry: a ServiceEntry host or

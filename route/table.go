@@ -121,8 +121,10 @@ func (t *Table) build(c *compiler) {
 			t.gwPortViews[gwPort{gw, p}] = pv
 		}
 	}
-	for _, d := range c.dests {
-		d.targets = make([]*targetInfo, len(t.views))
+	targets := make([]*targetInfo, len(c.dests)*len(t.views)) // one array for every destination's list
+	for i, d := range c.dests {
+		n := len(t.views)
+		d.targets = targets[i*n : (i+1)*n : (i+1)*n]
 		for _, v := range t.views {
 			d.targets[v.id] = c.resolveTarget(v.namespace, d.dest.Host, d.dest.Subset)
 		}
@@ -189,7 +191,8 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 				lost = append(lost, h+" (already claimed by "+owner.vss[0].ref.Namespace+"/"+owner.vss[0].ref.Name+", which is older)")
 				continue
 			}
-			vh := &vhost{host: h, vss: []*compiledVS{vs}}
+			vh := c.vhostArena.new()
+			vh.host, vh.vss = h, append(c.vsLists.make(1), vs)
 			vh.addRules(vs, vsLevel)
 			if !ihost.IsWildcard(h) {
 				vh.self = c.newDest(nil)
@@ -218,7 +221,8 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 		}
 		target := c.registryOwner(claimed, partial, r.host)
 		if target == nil {
-			target = &vhost{host: r.host, defaultRoute: c.newDest(nil)}
+			target = c.vhostArena.new()
+			target.host, target.defaultRoute = r.host, c.newDest(nil)
 			target.defaultRoute.dest.Host = r.host
 			v.vhosts = append(v.vhosts, target)
 		}
