@@ -78,7 +78,8 @@ func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
 			if t.long == nil {
 				t.long = map[string]*V{}
 			}
-			t.long[k] = &v
+			long := v // only these escape: &v would move every v to the heap
+			t.long[k] = &long
 			continue
 		}
 		h := foldHash(k, t.seed)
