@@ -58,6 +58,12 @@ func newHostTable(m map[string]*hostRef) *hostTable { return newStrTable(m, true
 // nil for an empty m. When fold is set, lookups ignore ASCII case and m's
 // keys must have no ASCII upper-case letters.
 func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
+	return newStrTableSeed(m, fold, rand.Uint64()|1)
+}
+
+// newStrTableSeed is newStrTable hashing with seed, so that tables built
+// with one seed can be probed with one hash (findHashed).
+func newStrTableSeed[V any](m map[string]V, fold bool, seed uint64) *strTable[V] {
 	if len(m) == 0 {
 		return nil
 	}
@@ -65,7 +71,7 @@ func newStrTable[V any](m map[string]V, fold bool) *strTable[V] {
 	for size < 2*len(m) {
 		size *= 2
 	}
-	t := &strTable[V]{seed: rand.Uint64() | 1, mask: uint32(size - 1), fold: fold, index: make([]uint64, size)}
+	t := &strTable[V]{seed: seed, mask: uint32(size - 1), fold: fold, index: make([]uint64, size)}
 	n := 0
 	for k := range m {
 		if len(k) <= strKeyMax {
@@ -107,7 +113,15 @@ func (t *strTable[V]) find(k string) *V {
 		}
 		return t.long[k]
 	}
-	h := foldHash(k, t.seed)
+	return t.findHashed(k, foldHash(k, t.seed))
+}
+
+// findHashed is find for a key of at most strKeyMax bytes whose hash h
+// (foldHash with the table's seed) the caller has computed.
+func (t *strTable[V]) findHashed(k string, h uint64) *V {
+	if t == nil {
+		return nil
+	}
 	tag := tagOf(h)
 	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
 		x := t.index[i]

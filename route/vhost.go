@@ -1,6 +1,7 @@
 package route
 
 import (
+	"math/rand/v2"
 	"strings"
 )
 
@@ -25,14 +26,17 @@ type view struct {
 	suffixDot map[string]*hostRef
 	// exactTable and suffixDotTable are exact and suffixDot frozen for
 	// the request path (hosttable.go) once the table is built, but for
-	// the first exact domain of each host with an inline record: those
+	// the shortest exact domain of each host with an inline record: those
 	// are in exactSmall. The entries of exactSmall and suffixDotTable
 	// hold the host records themselves (refreshHostRefs).
 	exactTable                 *hostTable
 	exactSmall, suffixDotTable *strTable[inlineHostRef]
-	suffix                     []wildDomain
-	prefix                     []wildDomain
-	any                        *vhost
+	// seed is exactTable's and exactSmall's: a host is hashed once for
+	// both.
+	seed   uint64
+	suffix []wildDomain
+	prefix []wildDomain
+	any    *vhost
 
 	// l4 are the outbound TCP listeners of a mesh view: services by
 	// address and port (compile_l4.go); nil on a gateway.
@@ -162,7 +166,7 @@ func (vh *vhost) ref() *hostRef {
 // refreshHostRefs copies the virtual hosts' slots, indexes and default
 // plans into their records, moving a host of few slots to an
 // inlineHostRef that holds them. Such a record lives in the entry of the
-// host's first exact domain in exactSmall, so that finding the host by
+// host's shortest exact domain in exactSmall, so that finding the host by
 // that domain reads the key, the record and its slots from one run of
 // cache lines. The suffix wildcards' table holds every host's record in
 // its entries likewise (a copy, when the host has an exact domain too);
@@ -200,7 +204,8 @@ func (v *view) refreshHostRefs() {
 		}
 		suffixes[d] = ir
 	}
-	v.exactSmall, v.suffixDotTable = newStrTable(small, true), newStrTable(suffixes, true)
+	v.seed = rand.Uint64() | 1
+	v.exactSmall, v.suffixDotTable = newStrTableSeed(small, true, v.seed), newStrTable(suffixes, true)
 	placed := make(map[*vhost]bool, len(recs))
 	v.suffixDotTable.each(func(ir *inlineHostRef) {
 		ir.relocate()
@@ -235,7 +240,7 @@ func (v *view) refreshHostRefs() {
 			}
 		}
 	}
-	v.exactTable = newHostTable(others)
+	v.exactTable = newStrTableSeed(others, true, v.seed)
 }
 
 // inlinable reports whether the record's slots fit an inlineHostRef
@@ -244,11 +249,16 @@ func (r *hostRef) inlinable() bool {
 	return len(r.slots) > 0 && len(r.slots) <= inlineSlots && r.index == nil
 }
 
-// primaryDomains returns each virtual host's first exact domain.
+// primaryDomains returns each virtual host's shortest exact domain (the
+// first of equal length): the form callers use most, such as "reviews"
+// for "reviews.ns.svc.cluster.local" seen from its own namespace.
 func (v *view) primaryDomains() map[*vhost]string {
 	out := make(map[*vhost]string, len(v.vhosts))
 	for _, e := range v.domains {
-		if _, ok := out[e.vh]; !ok && !strings.Contains(e.domain, "*") {
+		if strings.Contains(e.domain, "*") {
+			continue
+		}
+		if d, ok := out[e.vh]; !ok || len(e.domain) < len(d) {
 			out[e.vh] = e.domain
 		}
 	}
@@ -373,11 +383,21 @@ func (v *view) findVhost(authority string) *vhost { return v.findHost(authority)
 func (v *view) findHost(authority string) *hostRef {
 	h, _ := splitAuthority(authority)
 	// The tables ignore ASCII case.
-	if ir := v.exactSmall.find(h); ir != nil {
-		return &ir.hostRef
-	}
-	if r := v.exactTable.get(h); r != nil {
-		return r
+	if len(h) <= strKeyMax {
+		hash := foldHash(h, v.seed)
+		if ir := v.exactSmall.findHashed(h, hash); ir != nil {
+			return &ir.hostRef
+		}
+		if r := v.exactTable.findHashed(h, hash); r != nil {
+			return *r
+		}
+	} else {
+		if ir := v.exactSmall.find(h); ir != nil {
+			return &ir.hostRef
+		}
+		if r := v.exactTable.get(h); r != nil {
+			return r
+		}
 	}
 	if len(h) > 255 {
 		return v.lookupWildcard(lowerASCII(h)) // ASCII only, as Envoy folds

@@ -8,7 +8,7 @@ import (
 )
 
 // TestHostRecordsWhereverTheyLive: a host's record is the same whichever
-// table holds it (the entry of its first exact domain, a suffix
+// table holds it (the entry of its shortest exact domain, a suffix
 // wildcard's entry, or inlineSlab) and whichever domain finds it: same
 // virtual host, same clauses (uri, kind, plan), for small hosts and for
 // one with more clauses than a record holds inline, by exact domain, by
@@ -109,6 +109,40 @@ spec:
 			off := uintptr(unsafe.Pointer(&r.slots[0])) - uintptr(unsafe.Pointer(r))
 			if off >= unsafe.Sizeof(inlineHostRef{}) {
 				t.Errorf("%s: the record's clauses are %d bytes away, outside it", c.authority, off)
+			}
+		}
+	}
+}
+
+// TestShortNameEntryHoldsTheRecord: a Kubernetes service's record is in
+// the entry of its shortest domain, the bare name its own namespace's
+// callers use; its other forms find the same record; and a caller in
+// another namespace, which has no bare name, gets it under "name.ns".
+func TestShortNameEntryHoldsTheRecord(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}}]
+`)
+	for _, c := range []struct {
+		view    *view
+		primary string
+		others  []string
+	}{
+		{tbl.meshViews["default"], "reviews", []string{"reviews.default", "reviews.default.svc", "reviews.default.svc.cluster.local", "Reviews:9080"}},
+		{tbl.meshOther, "reviews.default", []string{"reviews.default.svc", "reviews.default.svc.cluster.local"}},
+	} {
+		ir := c.view.exactSmall.find(c.primary)
+		if ir == nil {
+			t.Fatalf("view %q: %q holds no record", c.view.namespace, c.primary)
+		}
+		for _, a := range append([]string{c.primary}, c.others...) {
+			if got := c.view.findHost(a); got != &ir.hostRef {
+				t.Errorf("view %q: %s found %p, want the record in %q's entry (%p)", c.view.namespace, a, got, c.primary, &ir.hostRef)
 			}
 		}
 	}
