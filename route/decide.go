@@ -333,10 +333,13 @@ func applyOverrides(d *Decision, req *match.Request) {
 			d.TimeoutSource = TimeoutNone
 		}
 	}
-	if ms, ok := headerUint(req, hdrPerTryTimeout, hdrPerTryC); ok && d.Retry.On != 0 {
+	if d.Retry.On == 0 {
+		return // the retry headers need a retry policy: no lookups
+	}
+	if ms, ok := headerUint(req, hdrPerTryTimeout, hdrPerTryC); ok {
 		d.Retry.PerTryTimeout = time.Duration(ms) * time.Millisecond
 	}
-	if n, ok := headerUint(req, hdrMaxRetries, hdrMaxRetriesC); ok && d.Retry.On != 0 {
+	if n, ok := headerUint(req, hdrMaxRetries, hdrMaxRetriesC); ok {
 		d.Retry.Attempts = int(n)
 	}
 }
