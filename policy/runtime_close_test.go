@@ -30,6 +30,9 @@ type watchedServer struct {
 	// it has room; gate, when not nil, holds the handler until closed.
 	arrived chan struct{}
 	gate    chan struct{}
+	// midBody, when not nil, holds every response after its first byte
+	// (flushed) until closed, so the request stays in use meanwhile.
+	midBody chan struct{}
 }
 
 // newWatchedServer starts the server on 127.0.0.1; h2c also accepts
@@ -44,6 +47,13 @@ func newWatchedServer(t *testing.T, h2c bool, gate chan struct{}) *watchedServer
 		}
 		if ws.gate != nil {
 			<-ws.gate
+		}
+		if ws.midBody != nil {
+			io.WriteString(w, "o")
+			w.(http.Flusher).Flush()
+			<-ws.midBody
+			io.WriteString(w, "k")
+			return
 		}
 		io.WriteString(w, "ok")
 	}))
@@ -296,33 +306,59 @@ func TestCloseLetsRequestsInFlightFinish(t *testing.T) {
 	verifyNoLeaks(t, ignore)
 }
 
-// A request picked and answered before Close whose body is read after
-// it: Close cannot close its connection, which is not idle yet; the
-// lease released afterwards does.
-func TestALeaseReleasedAfterCloseClosesItsConnection(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	ws := newWatchedServer(t, false, nil)
-	rt := NewRuntime(ws.registry(t, "late.test"))
-	tg := &Target{Host: "late.test", Port: 80}
+// A request whose response is still streaming at Close: Close cannot
+// close its connection, which is in use. Over HTTP/1.1 net/http closes
+// it as soon as the body ends, because Close called
+// CloseIdleConnections; over h2c the connection stays open once its
+// stream ends, and the lease released afterwards closes it.
+func TestAConnectionInUseAtCloseIsClosedOnceItEnds(t *testing.T) {
+	h2c := poolPolicy(nil, &networking.ConnectionPoolSettings_HTTPSettings{H2UpgradePolicy: networking.ConnectionPoolSettings_HTTPSettings_UPGRADE})
+	tests := []struct {
+		name   string
+		h2c    bool
+		policy *networking.TrafficPolicy
+		// closedByRelease: the connection outlives its body and is
+		// closed by the lease's Release.
+		closedByRelease bool
+	}{
+		{"HTTP/1.1: net/http closes the connection when its body ends", false, nil, false},
+		{"h2c: the lease released after Close closes the connection", true, h2c, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			ws := newWatchedServer(t, tc.h2c, nil)
+			ws.midBody = make(chan struct{})
+			rt := NewRuntime(ws.registry(t, "late.test"))
+			tg := &Target{Host: "late.test", Port: 80, Policy: tc.policy}
 
-	s := start(rt, tg) // the response has arrived; its body is unread
-	if s.err != nil {
-		t.Fatalf("request before Close: %v", s.err)
+			s := start(rt, tg) // the response has begun; its body is not done
+			if s.err != nil {
+				t.Fatalf("request before Close: %v", s.err)
+			}
+			if err := rt.Close(); err != nil {
+				t.Fatalf("Close: %v, want nil", err)
+			}
+			close(ws.midBody)
+			b, err := io.ReadAll(s.resp.Body)
+			s.resp.Body.Close()
+			if err != nil || string(b) != "ok" {
+				t.Fatalf("body read after Close: %q, %v; want ok", b, err)
+			}
+			if tc.closedByRelease {
+				// give a transport that closes it anyway time to show
+				time.Sleep(50 * time.Millisecond)
+				if opened, closed := ws.conns(); opened != 1 || closed != 0 {
+					t.Fatalf("before Release: %d connections opened, %d closed; want 1 open", opened, closed)
+				}
+			} else {
+				ws.waitAllClosed(t, "after the body was read")
+			}
+			s.lease.Release(Result{Status: s.resp.StatusCode})
+			ws.waitAllClosed(t, "after the lease was released")
+			verifyNoLeaks(t, ignore)
+		})
 	}
-	if err := rt.Close(); err != nil {
-		t.Fatalf("Close: %v, want nil", err)
-	}
-	b, err := io.ReadAll(s.resp.Body)
-	s.resp.Body.Close()
-	if err != nil || string(b) != "ok" {
-		t.Fatalf("body read after Close: %q, %v; want ok", b, err)
-	}
-	if opened, closed := ws.conns(); opened != 1 || closed != 0 {
-		t.Fatalf("before Release: %d connections opened, %d closed; want 1 idle in the pool", opened, closed)
-	}
-	s.lease.Release(Result{Status: s.resp.StatusCode})
-	ws.waitAllClosed(t, "after the lease was released")
-	verifyNoLeaks(t, ignore)
 }
 
 // trackedBody is a request body that records being closed.
