@@ -42,7 +42,9 @@ type Request struct {
 	// and Authority's port, if any, is used instead.
 	Port uint32
 
-	// SourceLabels are the labels of the calling workload.
+	// SourceLabels are the labels of the calling workload: they decide
+	// sourceLabels matches and which DestinationRules with a
+	// workloadSelector apply.
 	SourceLabels map[string]string
 	// SourceNamespace is the namespace of the calling workload.
 	SourceNamespace string

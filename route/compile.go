@@ -147,11 +147,14 @@ func (c *compiler) indexRegistry() {
 	drs := append([]*DestinationRule(nil), c.cfg.DestinationRules...)
 	sort.SliceStable(drs, func(i, j int) bool { return byCreation(&drs[i].Meta, &drs[j].Meta) })
 	for _, dr := range drs {
-		if dr == nil || dr.Spec == nil || dr.Spec.GetWorkloadSelector() != nil {
-			continue // workload-scoped rules are not modelled (compat.md)
+		if dr == nil || dr.Spec == nil {
+			continue
 		}
 		h := ihost.Expand(dr.Spec.GetHost(), dr.Namespace, c.opts.domain)
 		cd := &compiledDR{dr: dr, host: h, export: newExportSet(dr.Spec.GetExportTo(), dr.Namespace)}
+		if ws := dr.Spec.GetWorkloadSelector(); ws != nil {
+			cd.selector = &drSelector{labels: ws.GetMatchLabels(), key: selectorKey(ws.GetMatchLabels())}
+		}
 		c.drs = append(c.drs, cd)
 		if !ihost.IsWildcard(h) {
 			// A wildcard DestinationRule names no service of its own.

@@ -186,6 +186,7 @@ func (t *Table) decideRule(d *Decision, v *view, sl *slot, req *match.Request, t
 	if p.mirrors {
 		d.Mirrors = t.sampleMirrors(p.rule, v)
 		d.Mirrors.port = requestPort(req) // the listener port
+		d.Mirrors.workload = req.SourceLabels
 	}
 }
 
@@ -266,6 +267,9 @@ func (t *Table) forward(d *Decision, v *view, p *rulePlan, dp *destPlan, rm *rul
 		}
 	} else {
 		ti := dp.target(v)
+		if ti.selected != nil {
+			ti = ti.forWorkload(req.SourceLabels)
+		}
 		hash = setTarget(d, ti, dp.dest, req)
 		if ti.undefined {
 			d.Status = 503

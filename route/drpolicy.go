@@ -2,6 +2,8 @@ package route
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
 
@@ -24,6 +26,11 @@ type targetInfo struct {
 	byPort []portPolicy
 	policy *networking.TrafficPolicy // for any other port
 	hash   bool                      // policy uses consistent hashing
+
+	// selected are the targets for the calling workloads that
+	// DestinationRules with a workloadSelector in the caller's namespace
+	// take, in the order of their oldest rule; nil when there are none.
+	selected []selectedTarget
 }
 
 type portPolicy struct {
@@ -53,20 +60,74 @@ type mergedDR struct {
 	subsets []*networking.Subset
 }
 
-type drKey struct{ ns, host string }
+// drKey keys the merge cache: namespace and caller, host, and the
+// workload selector taken in ("" for none).
+type drKey struct{ ns, host, selector string }
 
 // compiledDR is one DestinationRule with its expanded host.
 type compiledDR struct {
 	dr     *DestinationRule
 	host   string
 	export exportSet
+	// selector is the rule's workloadSelector, nil when it has none.
+	selector *drSelector
+}
+
+// drSelector is a DestinationRule's workloadSelector: its labels and
+// their canonical form, which tells equal selectors apart from others.
+type drSelector struct {
+	labels map[string]string
+	key    string
+}
+
+// selectorKey is the canonical form of a selector's labels; an empty
+// selector (every workload) is "{}", so no selector key is "".
+func selectorKey(labels map[string]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range sortedKeys(labels) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(k))
+		b.WriteByte(':')
+		b.WriteString(strconv.Quote(labels[k]))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// selects reports whether a workload selector takes a workload with the
+// given labels: every label of the selector is among them.
+func selects(selector, workload map[string]string) bool {
+	for k, v := range selector {
+		if w, ok := workload[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// applies reports whether d counts for a caller in namespace caller
+// whose workload matches the selector with key sel ("" for a workload
+// no selector is assumed to match): a rule without a selector always, a
+// rule with one only in the caller's own namespace and for an equal
+// selector (destinationrule.md §1.1; rules with different selectors are
+// not merged, §1.2).
+func (d *compiledDR) applies(caller, sel string) bool {
+	if d.selector == nil {
+		return true
+	}
+	return d.dr.Namespace == caller && d.selector.key == sel
 }
 
 // lookupDR returns the DestinationRule that applies to host h for a caller
 // in namespace caller (destinationrule.md §1.1): most specific host among
 // the caller's namespace's rules, else the service's namespace's, else the
-// root namespace's; only rules exported to the caller count.
-func (c *compiler) lookupDR(caller, h string) *mergedDR {
+// root namespace's; only rules exported to the caller count. sel is the
+// key of the workload selector the caller is taken to match (see
+// applies), "" for none.
+func (c *compiler) lookupDR(caller, h, sel string) *mergedDR {
 	steps := []string{caller, c.serviceNamespace(h), rootNamespace}
 	for i, ns := range steps {
 		if ns == "" || (i > 0 && ns == caller) {
@@ -75,7 +136,7 @@ func (c *compiler) lookupDR(caller, h string) *mergedDR {
 		best := ""
 		found := false
 		for _, d := range c.drs {
-			if d.dr.Namespace != ns || !d.export.visibleTo(caller) {
+			if d.dr.Namespace != ns || !d.export.visibleTo(caller) || !d.applies(caller, sel) {
 				continue
 			}
 			if !ihost.SubsetOf(h, d.host) && d.host != h {
@@ -86,7 +147,7 @@ func (c *compiler) lookupDR(caller, h string) *mergedDR {
 			}
 		}
 		if found {
-			return c.mergeDRs(ns, best, caller)
+			return c.mergeDRs(ns, best, caller, sel)
 		}
 	}
 	return nil
@@ -102,19 +163,25 @@ func moreSpecific(a, b string) bool {
 	return len(a) > len(b)
 }
 
-func (c *compiler) mergeDRs(ns, h, caller string) *mergedDR {
-	key := drKey{ns + "\x00" + caller, h}
+// mergeDRs merges the rules of namespace ns for host h that apply to the
+// caller (see applies). The merged rule is named after its oldest rule,
+// or, when a workload-selected rule is among them, after the oldest of
+// those: it is the one the workload's selection prefers (§1.1).
+func (c *compiler) mergeDRs(ns, h, caller, sel string) *mergedDR {
+	key := drKey{ns + "\x00" + caller, h, sel}
 	if m, ok := c.drCache[key]; ok {
 		return m
 	}
 	m := &mergedDR{host: h}
 	seen := map[string]bool{}
+	selected := false
 	for _, d := range c.drs { // already in creation order
-		if d.dr.Namespace != ns || d.host != h || !d.export.visibleTo(caller) {
+		if d.dr.Namespace != ns || d.host != h || !d.export.visibleTo(caller) || !d.applies(caller, sel) {
 			continue
 		}
-		if m.ref.Name == "" {
+		if m.ref.Name == "" || (d.selector != nil && !selected) {
 			m.ref = d.dr.Ref(KindDestinationRule)
+			selected = d.selector != nil
 		}
 		if m.top == nil {
 			m.top = d.dr.Spec.GetTrafficPolicy()
@@ -129,6 +196,29 @@ func (c *compiler) mergeDRs(ns, h, caller string) *mergedDR {
 	}
 	c.drCache[key] = m
 	return m
+}
+
+// callerSelectors returns the keys of the workload selectors of caller's
+// namespace rules that may apply to host h (their host covers it), each
+// once, in the order of their oldest rule.
+func (c *compiler) callerSelectors(caller, h string) []*drSelector {
+	var out []*drSelector
+	for _, d := range c.drs {
+		if d.selector == nil || d.dr.Namespace != caller || !d.export.visibleTo(caller) {
+			continue
+		}
+		if !ihost.SubsetOf(h, d.host) && d.host != h {
+			continue
+		}
+		dup := false
+		for _, s := range out {
+			dup = dup || s.key == d.selector.key
+		}
+		if !dup {
+			out = append(out, d.selector)
+		}
+	}
+	return out
 }
 
 // resolveTarget resolves (host, subset) for a caller namespace.
@@ -181,32 +271,50 @@ type hostTargets struct {
 
 type hostSubset struct{ host, subset string }
 
-// newTarget resolves (host, subset) for a caller namespace.
+// newTarget resolves (host, subset) for a caller namespace: for a
+// workload no selector of the caller's namespace takes, and, in selected,
+// for each workload selector whose rules change the result.
 func (c *compiler) newTarget(caller, h, subsetName string) *targetInfo {
 	t := c.targetArena.new()
 	*t = targetInfo{host: h, subset: subsetName}
 	if se := c.seByHost[h]; se != nil && len(se.Spec.GetPorts()) == 1 {
 		t.sePort = se.Spec.GetPorts()[0].GetNumber()
 	}
-	dr := c.lookupDR(caller, h)
+	t.applyDR(c.lookupDR(caller, h, ""))
+	for _, sel := range c.callerSelectors(caller, h) {
+		dr := c.lookupDR(caller, h, sel.key)
+		if dr == nil || dr.ref == t.dr {
+			continue // the selected rules lost to a more specific host
+		}
+		st := c.targetArena.new()
+		*st = targetInfo{host: h, subset: subsetName, sePort: t.sePort}
+		st.applyDR(dr)
+		t.selected = append(t.selected, selectedTarget{labels: sel.labels, target: st})
+	}
+	return t
+}
+
+// applyDR fills in what DestinationRule dr (nil: none) sets for t's
+// subset: its labels, or why it is undefined, and the policy per port.
+func (t *targetInfo) applyDR(dr *mergedDR) {
 	var sub *networking.Subset
 	var top *networking.TrafficPolicy
 	if dr != nil {
 		t.dr = dr.ref
 		top = dr.top
-		if subsetName != "" {
+		if t.subset != "" {
 			for _, s := range dr.subsets {
-				if s.GetName() == subsetName {
+				if s.GetName() == t.subset {
 					sub = s
 					break
 				}
 			}
 		}
 	}
-	if subsetName != "" {
+	if t.subset != "" {
 		if sub == nil {
 			t.undefined = true
-			t.reason = "no healthy upstream: subset \"" + subsetName + "\" of " + h + " is not defined by any DestinationRule"
+			t.reason = "no healthy upstream: subset \"" + t.subset + "\" of " + t.host + " is not defined by any DestinationRule"
 		} else {
 			t.labels = sub.GetLabels()
 		}
@@ -229,6 +337,24 @@ func (c *compiler) newTarget(caller, h, subsetName string) *targetInfo {
 	}
 	if len(t.byPort) > 1 {
 		sort.Slice(t.byPort, func(i, j int) bool { return t.byPort[i].port < t.byPort[j].port })
+	}
+}
+
+// selectedTarget is a target as resolved for the workloads a
+// DestinationRule workloadSelector takes.
+type selectedTarget struct {
+	labels map[string]string
+	target *targetInfo
+}
+
+// forWorkload returns t as resolved for a calling workload with the
+// given labels: the first selected target whose selector takes them, else
+// t itself (destinationrule.md §1.1).
+func (t *targetInfo) forWorkload(labels map[string]string) *targetInfo {
+	for i := range t.selected {
+		if selects(t.selected[i].labels, labels) {
+			return t.selected[i].target
+		}
 	}
 	return t
 }

@@ -27,6 +27,9 @@ type MirrorSet struct {
 	all  []Mirror
 	mask uint64
 	port uint32 // the request's port, for mirrors whose service has none
+	// workload is the calling workload's labels, for mirrors whose
+	// DestinationRule a workloadSelector chooses.
+	workload map[string]string
 }
 
 // Len returns the number of mirrors selected.
@@ -42,16 +45,27 @@ func (m MirrorSet) Len() int {
 
 // Each calls fn for each selected mirror, in configuration order. A
 // mirror whose port the configuration leaves open gets the request's port
-// (virtualservice.md §11), with that port's effective policy.
+// (virtualservice.md §11), with that port's effective policy; a mirror
+// whose DestinationRule a workloadSelector chooses gets the subset labels
+// and policy of the calling workload's rule.
 func (m MirrorSet) Each(fn func(Mirror)) {
 	for i := range m.all {
 		if m.mask&(1<<uint(i)) != 0 {
 			mi := m.all[i]
+			ti := mi.target
+			reresolve := false
+			if ti != nil && ti.selected != nil {
+				if w := ti.forWorkload(m.workload); w != ti {
+					ti, reresolve = w, true
+					mi.Target.SubsetLabels = ti.labels
+				}
+			}
 			if mi.Destination.Port == 0 && m.port != 0 {
 				mi.Destination.Port, mi.Target.Port = m.port, m.port
-				if mi.target != nil {
-					mi.Target.Policy, _ = mi.target.policyFor(m.port)
-				}
+				reresolve = true
+			}
+			if reresolve && ti != nil {
+				mi.Target.Policy, _ = ti.policyFor(mi.Target.Port)
 			}
 			fn(mi)
 		}

@@ -63,8 +63,9 @@ type destPlan struct {
 	ti *targetInfo
 	rd *routeDest
 
-	// fixed is set when ti is and the port does not depend on the
-	// request (the destination or its ServiceEntry names it): setTarget's
+	// fixed is set when ti is, no workload selector chooses among its
+	// targets, and the port does not depend on the request (the
+	// destination or its ServiceEntry names it): setTarget's
 	// output is then precomputed below, and ti need not be read.
 	fixed          bool
 	fixedHash      bool
@@ -334,7 +335,7 @@ func (pl *planner) destPlan(rd *routeDest) destPlan {
 	if sharedTarget(rd.targets) {
 		dp.ti = rd.targets[0]
 	}
-	if ti := dp.ti; ti != nil && (rd.dest.Port != 0 || ti.sePort != 0) {
+	if ti := dp.ti; ti != nil && ti.selected == nil && (rd.dest.Port != 0 || ti.sePort != 0) {
 		var d Decision
 		dp.fixedHash = setTarget(&d, ti, rd.dest, nil)
 		dp.fixed, dp.fixedUndefined = true, ti.undefined
@@ -387,7 +388,7 @@ func canonicalTargets(ts []*targetInfo) {
 }
 
 func sameTarget(a, b *targetInfo) bool {
-	return a == b || (a.host == b.host && a.subset == b.subset && a.dr == b.dr)
+	return a == b || (a.host == b.host && a.subset == b.subset && a.dr == b.dr && a.selected == nil && b.selected == nil)
 }
 
 // buildPlans builds the plan of every HTTP rule and every default route,
