@@ -180,3 +180,43 @@ func TestMirrorTakesTheCallersSelectedDestinationRule(t *testing.T) {
 		})
 	}
 }
+
+// One namespace, so every view resolves the destination alike and the
+// plan could precompute its target: a selection must still be made per
+// request.
+func TestWorkloadSelectorInASingleNamespaceTable(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews, port: {number: 9080}}}]}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews-canary, namespace: shop}
+spec:
+  host: reviews
+  workloadSelector: {matchLabels: {app: canary}}
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+`)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"a workload the selector takes gets the rule", map[string]string{"app": "canary"}, "shop/reviews-canary"},
+		{"another workload gets no rule", map[string]string{"app": "web"}, "/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", "reviews.shop", "/")
+			r.SourceNamespace, r.SourceLabels = "shop", tc.labels
+			d := tbl.Decide(r)
+			if got := d.DestinationRule.Namespace + "/" + d.DestinationRule.Name; got != tc.want {
+				t.Errorf("DestinationRule %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/testing/protocmp"
 	networking "istio.io/api/networking/v1alpha3"
+	typev1beta1 "istio.io/api/type/v1beta1"
 
 	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
@@ -131,6 +132,20 @@ func randomConfig(r *rand.Rand) *Config {
 			PortLevelSettings: []*networking.TrafficPolicy_PortTrafficPolicy{{Port: &networking.PortSelector{Number: 443}, LoadBalancer: hash}}},
 			Subsets: []*networking.Subset{{Name: "v1", Labels: map[string]string{"v": "1"}}}},
 	})
+	// DestinationRules with a workloadSelector: targets chosen per
+	// request by the caller's labels.
+	cfg.DestinationRules = append(cfg.DestinationRules, &DestinationRule{
+		Meta: Meta{Name: "a-canary", Namespace: "ns1", CreationTimestamp: time.Unix(1, 0)},
+		Spec: &networking.DestinationRule{Host: "a.default.svc.cluster.local", ExportTo: []string{"."},
+			WorkloadSelector: &typev1beta1.WorkloadSelector{MatchLabels: map[string]string{"app": "canary"}},
+			TrafficPolicy:    &networking.TrafficPolicy{LoadBalancer: hash},
+			Subsets:          []*networking.Subset{{Name: "v1", Labels: map[string]string{"v": "canary"}}}},
+	}, &DestinationRule{
+		Meta: Meta{Name: "a-batch", Namespace: "default", CreationTimestamp: time.Unix(2, 0)},
+		Spec: &networking.DestinationRule{Host: "a", ExportTo: []string{"."},
+			WorkloadSelector: &typev1beta1.WorkloadSelector{MatchLabels: map[string]string{"team": "batch"}},
+			Subsets:          []*networking.Subset{{Name: "v2", Labels: map[string]string{"v": "2"}}}},
+	})
 	cfg.ServiceEntries = append(cfg.ServiceEntries, &ServiceEntry{
 		Meta: Meta{Name: "ext", Namespace: "ns2"},
 		Spec: &networking.ServiceEntry{Hosts: []string{"ext.org"}, Ports: []*networking.ServicePort{{Number: 443, Name: "https", Protocol: "HTTPS"}}},
@@ -149,6 +164,7 @@ func randomRequest(r *rand.Rand) *match.Request {
 	if r.IntN(2) == 0 {
 		q.Header.Set("X-V", pick(r, []string{"1", "2", "12"}))
 	}
+	q.SourceLabels = pick(r, []map[string]string{nil, {"app": "canary"}, {"team": "batch"}, {"app": "canary", "team": "batch"}})
 	return q
 }
 
@@ -199,7 +215,7 @@ func TestDecideMatchesLinear(t *testing.T) {
 // randDestination picks a destination host and subset, sometimes naming
 // the port (the service's own: 9080 for the mesh hosts, 443 for ext.org).
 func randDestination(r *rand.Rand) *networking.Destination {
-	d := &networking.Destination{Host: pick(r, []string{"a", "b", "ext.org"}), Subset: pick(r, []string{"", "v1", "v9"})}
+	d := &networking.Destination{Host: pick(r, []string{"a", "b", "ext.org"}), Subset: pick(r, []string{"", "v1", "v9", "v2"})}
 	if r.IntN(3) == 0 {
 		port := uint32(9080)
 		if d.Host == "ext.org" {
