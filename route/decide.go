@@ -63,7 +63,7 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 		}
 	}
 	h := v.findHost(req.Authority)
-	if h.vh == nil {
+	if h.vh == nil || (h.portScoped && !v.listensOn(req)) {
 		t.unknownHost(d, v, req)
 		return
 	}

@@ -25,7 +25,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 	refs := t.referencePlans()
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
-	if vh == nil {
+	if vh == nil || (vh.portScoped && !v.listensOn(req)) {
 		t.unknownHost(&d, v, req)
 		return d
 	}

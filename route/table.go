@@ -236,8 +236,57 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 			v.addDomain(strings.ToLower(addr), vh)
 		}
 	}
+	c.scopePorts(v, claimed)
 	v.sortWildcards()
 	return v
+}
+
+// scopePorts records in v.portScoped the ports of every ServiceEntry host
+// visible to mesh view v that declares ports (the union over its
+// ServiceEntries), under each exact domain that leads to the host's
+// virtual host: its domain forms and its addresses. Istio puts a
+// service's virtual host in the outbound route configuration of each of
+// its ports only, so a request on another port does not reach it
+// (virtualservice.md §1.1 on domains; serviceentry.md "Ports"). Wildcard
+// ServiceEntry hosts, and hosts no ServiceEntry describes, whose ports are
+// unknown, take every port.
+func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
+	declared := map[string][]uint32{}
+	for _, se := range c.ses {
+		if !newExportSet(se.Spec.GetExportTo(), se.Namespace).visibleTo(v.namespace) {
+			continue
+		}
+		for _, h := range se.Spec.GetHosts() {
+			if h = ihost.Expand(h, se.Namespace, c.opts.domain); !ihost.IsWildcard(h) {
+				for _, p := range se.Spec.GetPorts() {
+					declared[h] = unionPorts(declared[h], []uint32{p.GetNumber()})
+				}
+			}
+		}
+	}
+	scope := func(d string, vh *vhost, ports []uint32) {
+		if r := v.exact[d]; r != nil && r.vh == vh {
+			if v.portScoped == nil {
+				v.portScoped = map[string][]uint32{}
+			}
+			v.portScoped[d] = ports
+			vh.portScoped = true
+		}
+	}
+	for h, ports := range declared {
+		vh := claimed[h]
+		if vh == nil || len(ports) == 0 {
+			continue
+		}
+		for _, d := range domainForms(h, v.namespace, c.opts.domain) {
+			scope(d, vh, ports)
+		}
+	}
+	for addr, h := range c.seAddr {
+		if ports := declared[h]; len(ports) > 0 && claimed[h] != nil {
+			scope(strings.ToLower(addr), claimed[h], ports)
+		}
+	}
 }
 
 // partialWildcards lists the claimed wildcards whose "*" stands for part

@@ -3,6 +3,8 @@ package route
 import (
 	"math/rand/v2"
 	"strings"
+
+	"github.com/meshroute/meshroute/match"
 )
 
 // view is the route configuration one kind of proxy sees: the sidecars of
@@ -41,6 +43,13 @@ type view struct {
 	// l4 are the outbound TCP listeners of a mesh view: services by
 	// address and port (compile_l4.go); nil on a gateway.
 	l4 *l4Listeners
+
+	// portScoped holds, by exact domain (lower case), the ports declared
+	// by the ServiceEntry host the domain names, for hosts that declare
+	// any: a sidecar has that host's routes on those ports only (Istio
+	// builds an outbound route configuration per port). The records of
+	// the virtual hosts such domains lead to have portScoped set.
+	portScoped map[string][]uint32
 
 	// refSlab and inlineSlab are the arrays the view's host records are
 	// allocated from.
@@ -110,6 +119,9 @@ type vhost struct {
 
 	// hot is the host's record in the domain maps (hostRef).
 	hot *hostRef
+	// portScoped is set when a domain of the host names a ServiceEntry
+	// host that declares its ports (view.portScoped).
+	portScoped bool
 
 	// slots are the clauses that apply, in order (plan.go); hosts with
 	// the same rules share them. defaultPlan is the plan of defaultRoute.
@@ -130,6 +142,8 @@ type hostRef struct {
 	slots       []slot
 	index       *ruleIndex
 	defaultPlan *rulePlan
+	// portScoped: the request's port must be checked (view.listensOn).
+	portScoped bool
 }
 
 // inlineHostRef is the hostRef of a host with few slots: it holds them
@@ -178,7 +192,7 @@ func (v *view) refreshHostRefs() {
 		if r == nil {
 			continue
 		}
-		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan}
+		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan, portScoped: vh.portScoped}
 		if r.inlinable() {
 			var ir inlineHostRef
 			ir.hostRef = *r
@@ -404,6 +418,22 @@ func (v *view) findHost(authority string) *hostRef {
 	}
 	var buf [255]byte
 	return v.lookupWildcard(foldASCIIInto(buf[:], h))
+}
+
+// listensOn reports whether a sidecar has the routes of the host req's
+// authority names on req's port: always, unless the host is a
+// ServiceEntry host that declares its ports and not this one (an unknown
+// port, 0, is taken to be declared). It is asked only of records with
+// portScoped set, and allocates nothing.
+func (v *view) listensOn(req *match.Request) bool {
+	port := requestPort(req)
+	if port == 0 {
+		return true
+	}
+	h, _ := splitAuthority(req.Authority)
+	var buf [255]byte
+	ports, ok := v.portScoped[foldASCIIInto(buf[:], h)]
+	return !ok || containsPort(ports, port)
 }
 
 // sortStable is an insertion sort: the lists are short and it keeps the
