@@ -121,7 +121,7 @@ func readTestFile(name string) (*testFile, error) {
 	}
 	var tf testFile
 	if err := yaml.UnmarshalStrict(b, &tf); err != nil {
-		return nil, fmt.Errorf("%s: %v (keys: config, tests; a test has name, request {method, url, headers, sourceLabels, sourceNamespace, gateway, port} and want {action, virtualService, rule, ruleName, host, subset, port, path, authority, status, location, timeout, retries})", name, err)
+		return nil, fmt.Errorf("%s: %v (keys: config, tests; a test has name, request {method, url, headers, sourceLabels, sourceNamespace, gateway, port} and want {action, virtualService, rule, ruleName, host, subset, port, path, authority, status, location, timeout, retries, destinationRule})", name, err)
 	}
 	if len(tf.Tests) == 0 {
 		return nil, fmt.Errorf("%s: no tests (list them under the tests key)", name)

@@ -59,6 +59,9 @@ type Want struct {
 	Location       string `json:"location,omitempty"`  // redirect Location
 	Timeout        string `json:"timeout,omitempty"`   // Go duration, "0s" for none
 	Retries        *int   `json:"retries,omitempty"`   // retry attempts
+	// DestinationRule is the rule whose policy applies, "namespace/name",
+	// or "none" when no DestinationRule applies.
+	DestinationRule string `json:"destinationRule,omitempty"`
 }
 
 // Case is one named expectation, as `routectl test` files list them.
@@ -204,6 +207,12 @@ func Observed(d route.Decision, like Want) Want {
 	if like.Retries != nil {
 		n := d.Retry.Attempts
 		got.Retries = &n
+	}
+	if like.DestinationRule != "" {
+		got.DestinationRule = "none"
+		if dr := d.DestinationRule; dr.Name != "" {
+			got.DestinationRule = dr.Namespace + "/" + dr.Name
+		}
 	}
 	return got
 }

@@ -132,3 +132,44 @@ func diffLine(diff, sign, field, value string) bool {
 	}
 	return false
 }
+
+// The DestinationRule a decision applies, with a workload-selected rule
+// for the callers labelled app=canary.
+func TestWantDestinationRule(t *testing.T) {
+	tbl := routetest.LoadYAML(t, reviewsYAML+`---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews-canary}
+spec:
+  host: reviews
+  workloadSelector: {matchLabels: {app: canary}}
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: other}
+spec:
+  hosts: [other.example]
+  http: [{route: [{destination: {host: other.example}}]}]
+`)
+	canary := routetest.Get("http://reviews/")
+	canary.SourceLabels = map[string]string{"app": "canary"}
+	tests := []struct {
+		name string
+		req  routetest.Request
+		want string
+	}{
+		{"the host's rule", routetest.Get("http://reviews/"), "default/reviews"},
+		{"the rule a workload selector picks for the caller", canary, "default/reviews-canary"},
+		{"no rule", routetest.Get("http://other.example/"), "none"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			routetest.Expect(t, tbl, tc.req, routetest.Want{DestinationRule: tc.want})
+			diff, err := routetest.Check(tbl, routetest.Case{Request: tc.req, Want: routetest.Want{DestinationRule: "elsewhere/x"}})
+			if err != nil || !diffLine(diff, "+", "DestinationRule", `"`+tc.want+`"`) {
+				t.Errorf("a wrong want: diff %q, err %v; want it to show %q", diff, err, tc.want)
+			}
+		})
+	}
+}
