@@ -100,6 +100,13 @@ type l4Listeners struct {
 	tlsNames map[string][]uint32
 	// wild are the wildcard ServiceEntry hosts, longest first.
 	wild []l4Wild
+	// owned are the registry services (ServiceEntry and DestinationRule
+	// hosts) whose virtual host in the view is a wildcard VirtualService's,
+	// by each name a connection can dial them by, the first in registry
+	// order: such a host has neither a default route nor a self of its
+	// own, yet its listener's last filter chain goes to it (see
+	// l4Service.own).
+	owned map[string]*l4Service
 	// tlsOn is, for each rule of the view's tlsAll, where the sidecar has
 	// the rule's filter chains (see tlsListen).
 	tlsOn []*tlsListen
@@ -125,11 +132,27 @@ func (t *tlsListen) on(port uint32) bool {
 }
 
 // l4Service is one ServiceEntry host: its declared ports and the view's
-// virtual host for it.
+// virtual host for it. A DestinationRule host (a registry host without
+// ports or addresses) is one in l4Listeners.owned only.
 type l4Service struct {
 	host  string
 	ports []uint32
 	vh    *vhost
+	// own is, when vh is a wildcard VirtualService's (no default route,
+	// no self), the service's own destination, where a connection no tcp
+	// rule takes goes: Istio adds to each service's outbound listener a
+	// filter chain to the service's cluster when no tcp route of its
+	// VirtualService is a catch-all (istio/istio
+	// pilot/pkg/networking/core/tcp.go,
+	// buildSidecarOutboundTCPFilterChainOpts). Its target is resolved for
+	// the view, as every route destination's is.
+	own *l4Own
+}
+
+// l4Own is a service's own destination in one view.
+type l4Own struct {
+	dest   Destination // the service's host, as its default route would name it
+	target *targetInfo
 }
 
 type l4CIDR struct {
@@ -140,16 +163,20 @@ type l4CIDR struct {
 type l4Wild struct {
 	pattern  string // "*.example.com"
 	ports    []uint32
-	tlsPorts []uint32 // those with protocol TLS or HTTPS
+	tlsPorts []uint32   // those with protocol TLS or HTTPS
+	svc      *l4Service // the first ServiceEntry's, when the view has a virtual host for it
 }
 
-// buildL4Listeners indexes the listeners of mesh view v for ses, the
+// buildL4Listeners indexes the listeners of mesh view v for c.ses, the
 // configuration's ServiceEntries in creation order; hosts are expanded
-// with domain.
-func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners {
+// with the cluster domain. The own destinations of the services whose
+// virtual host is a wildcard VirtualService's are resolved here, once per
+// view, so that deciding allocates nothing.
+func (c *compiler) buildL4Listeners(v *view) *l4Listeners {
+	domain := c.opts.domain
 	l := &l4Listeners{byAddr: map[netip.Addr][]*l4Service{}, names: map[string][]uint32{}, tlsNames: map[string][]uint32{}}
 	var tlsHosts []l4Wild // every ServiceEntry host with its TLS and HTTPS ports
-	for _, se := range ses {
+	for _, se := range c.ses {
 		if se == nil || se.Spec == nil || !newExportSet(se.Spec.GetExportTo(), se.Namespace).visibleTo(v.namespace) {
 			continue
 		}
@@ -164,7 +191,7 @@ func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners 
 			h = ihost.Expand(h, se.Namespace, domain)
 			tlsHosts = append(tlsHosts, l4Wild{pattern: h, ports: tlsPorts})
 			if ihost.IsWildcard(h) {
-				l.addWild(h, ports, tlsPorts)
+				l.addWild(h, ports, tlsPorts, nil)
 			} else {
 				for _, name := range domainForms(h, v.namespace, domain) {
 					old, seen := l.names[name]
@@ -180,6 +207,10 @@ func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners 
 				continue
 			}
 			svc := &l4Service{host: h, ports: ports, vh: vh}
+			c.ownService(l, v, svc)
+			if ihost.IsWildcard(h) {
+				l.addWild(h, nil, nil, svc)
+			}
 			if len(se.Spec.GetAddresses()) == 0 {
 				l.open = append(l.open, svc)
 			}
@@ -194,6 +225,19 @@ func buildL4Listeners(v *view, ses []*ServiceEntry, domain string) *l4Listeners 
 					l.byAddr[ip] = append(l.byAddr[ip], svc)
 				}
 			}
+		}
+	}
+	for _, r := range c.registry {
+		// DestinationRule hosts, which name a service of unknown ports
+		// and addresses (the ServiceEntry hosts are in owned already)
+		if _, ok := l.owned[r.host]; ok || ihost.IsWildcard(r.host) || !r.export.visibleTo(v.namespace) {
+			continue
+		}
+		if _, ok := l.names[r.host]; ok {
+			continue
+		}
+		if vh := v.findVhost(r.host); vh != nil {
+			c.ownService(l, v, &l4Service{host: r.host, vh: vh})
 		}
 	}
 	sortStable(l.cidrs, func(a, b l4CIDR) bool { return a.prefix.Bits() > b.prefix.Bits() })
@@ -242,15 +286,41 @@ func (l *l4Listeners) describes(h string) bool {
 	return false
 }
 
-func (l *l4Listeners) addWild(pattern string, ports, tlsPorts []uint32) {
+// ownService gives svc its own destination when its virtual host is a
+// wildcard VirtualService's (see l4Service.own), and records a
+// non-wildcard one in l.owned under each name it can be dialled by.
+func (c *compiler) ownService(l *l4Listeners, v *view, svc *l4Service) {
+	if svc.vh.defaultRoute != nil || svc.vh.self != nil {
+		return
+	}
+	svc.own = &l4Own{dest: Destination{Host: svc.host}, target: c.resolveTarget(v.namespace, svc.host, "")}
+	if ihost.IsWildcard(svc.host) {
+		return
+	}
+	if l.owned == nil {
+		l.owned = map[string]*l4Service{}
+	}
+	for _, name := range domainForms(svc.host, v.namespace, c.opts.domain) {
+		if _, ok := l.owned[name]; !ok {
+			l.owned[name] = svc
+		}
+	}
+}
+
+// addWild adds the ports of a wildcard ServiceEntry host, or (svc not
+// nil) the view's service for it when it has none yet.
+func (l *l4Listeners) addWild(pattern string, ports, tlsPorts []uint32, svc *l4Service) {
 	for i := range l.wild {
 		if w := &l.wild[i]; w.pattern == pattern {
 			w.ports = unionPorts(w.ports, ports)
 			w.tlsPorts = unionPorts(w.tlsPorts, tlsPorts)
+			if w.svc == nil {
+				w.svc = svc
+			}
 			return
 		}
 	}
-	l.wild = append(l.wild, l4Wild{pattern: pattern, ports: unionPorts([]uint32{}, ports), tlsPorts: unionPorts(nil, tlsPorts)})
+	l.wild = append(l.wild, l4Wild{pattern: pattern, ports: unionPorts([]uint32{}, ports), tlsPorts: unionPorts(nil, tlsPorts), svc: svc})
 }
 
 // unionPorts appends to a the ports of b it lacks.

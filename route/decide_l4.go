@@ -3,6 +3,7 @@ package route
 import (
 	"net/netip"
 	"sort"
+	"strings"
 
 	ihost "github.com/meshroute/meshroute/internal/host"
 	"github.com/meshroute/meshroute/match"
@@ -20,7 +21,10 @@ import (
 // takes any). Its VirtualService's tcp rules then decide, the first whose
 // match (destinationSubnets, port, sourceLabels, gateways,
 // sourceNamespace) holds, and a connection none takes goes to the service
-// itself (DefaultRoute).
+// itself (DefaultRoute): the registry host the listener is for (found by
+// address, or named by req.Authority) also when its virtual host is a
+// wildcard VirtualService's, as Istio's last filter chain on a service's
+// listener goes to the service's own cluster.
 //
 // A connection no service takes passes through (AllowAny) or is refused
 // (RegistryOnly), as at Envoy's virtual outbound listener; before that
@@ -39,7 +43,7 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 	if !v.isGateway {
 		l = t.l4Listeners(v)
 	}
-	vh := t.l4Vhost(v, l, req)
+	vh, svc := t.l4Vhost(v, l, req)
 	if vh == nil || (v.isGateway && len(vh.vss) == 0) {
 		if d, ok := t.decideL4Open(v, l, req); ok {
 			return d
@@ -49,13 +53,29 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 	if d, ok := t.decideL4(v, vh.tcp, req); ok {
 		return d
 	}
-	if vh.defaultRoute != nil {
-		return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
-	}
-	if vh.self != nil {
-		return t.l4Forward(v, nil, nil, vh.self, req, true)
+	if d, ok := t.l4Default(v, vh, svc, req); ok {
+		return d
 	}
 	return t.l4Unknown(v, req)
+}
+
+// l4Default is where a connection to the service of virtual host vh goes
+// when no tcp rule takes it: the host's default route (no VirtualService
+// claims it), else the service a VirtualService claims (vh.self), else
+// svc's own destination, svc being the service the listener found (by
+// address or by the dialled name) when vh is a wildcard VirtualService's
+// (l4Service.own). false when there is none: a host neither the registry
+// nor a VirtualService names as a service.
+func (t *Table) l4Default(v *view, vh *vhost, svc *l4Service, req *match.Request) (Decision, bool) {
+	switch {
+	case vh.defaultRoute != nil:
+		return t.l4Forward(nil, vh.defaultRoute.targets[v.id], vh.defaultRoute.dest, req, true), true
+	case vh.self != nil:
+		return t.l4Forward(nil, vh.self.targets[v.id], vh.self.dest, req, true), true
+	case svc != nil && svc.own != nil:
+		return t.l4Forward(nil, svc.own.target, svc.own.dest, req, true), true
+	}
+	return Decision{}, false
 }
 
 // DecideTLS returns the routing decision for a TLS connection that is not
@@ -70,7 +90,8 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 // on the connection's port (it declares the port, or its ports are
 // unknown), or, for a service a VirtualService claims, on a port it
 // declares with a protocol other than TLS or HTTPS, where the connection
-// is opaque TCP (the VirtualService's tcp rules, then the service);
+// is opaque TCP (the VirtualService's tcp rules, then the service, also
+// when the VirtualService claims it by a wildcard host);
 // else as for DecideTCP, with the SNI as the host.
 func (t *Table) DecideTLS(req *match.Request) Decision {
 	v := t.viewFor(req)
@@ -84,30 +105,36 @@ func (t *Table) DecideTLS(req *match.Request) Decision {
 		vh := v.findVhost(req.SNI)
 		if vh != nil && vh.defaultRoute != nil &&
 			(v.isGateway || t.l4Listeners(v).nameListens(lowerASCII(req.SNI), requestPort(req))) {
-			return t.l4Forward(v, nil, nil, vh.defaultRoute, req, true)
+			return t.l4Forward(nil, vh.defaultRoute.targets[v.id], vh.defaultRoute.dest, req, true)
 		}
-		if vh != nil && vh.self != nil && !v.isGateway &&
-			t.l4Listeners(v).declaresNonTLS(lowerASCII(req.SNI), requestPort(req)) {
-			// Only TCP filter chains are on such a port: the
-			// connection is opaque TCP to the service.
-			if d, ok := t.decideL4(v, vh.tcp, req); ok {
-				return d
+		if vh != nil && !v.isGateway {
+			l := t.l4Listeners(v)
+			if name := lowerASCII(req.SNI); l.declaresNonTLS(name, requestPort(req)) {
+				// Only TCP filter chains are on such a port: the
+				// connection is opaque TCP to the service.
+				if d, ok := t.decideL4(v, vh.tcp, req); ok {
+					return d
+				}
+				if d, ok := t.l4Default(v, vh, l.named(name), req); ok {
+					return d
+				}
 			}
-			return t.l4Forward(v, nil, nil, vh.self, req, true)
 		}
 	}
 	return t.l4Unknown(v, req)
 }
 
 // l4Vhost finds the virtual host of the service a connection is for (see
-// DecideTCP), nil when none listens for it. l is the view's listeners,
-// nil on a gateway, where the host is found by authority alone.
-func (t *Table) l4Vhost(v *view, l *l4Listeners, req *match.Request) *vhost {
+// DecideTCP), nil when none listens for it, and the service the listener
+// is for when the registry names it (nil for a host only a VirtualService
+// names, and on a gateway). l is the view's listeners, nil on a gateway,
+// where the host is found by authority alone.
+func (t *Table) l4Vhost(v *view, l *l4Listeners, req *match.Request) (*vhost, *l4Service) {
 	if l == nil {
 		if req.Authority == "" {
-			return nil
+			return nil, nil
 		}
-		return v.findVhost(req.Authority)
+		return v.findVhost(req.Authority), nil
 	}
 	port := requestPort(req)
 	if req.Authority != "" {
@@ -115,14 +142,16 @@ func (t *Table) l4Vhost(v *view, l *l4Listeners, req *match.Request) *vhost {
 		if a, ok := parseHostIP(h); ok {
 			return l.byAddress(a, port)
 		}
-		if vh := v.findVhost(req.Authority); vh != nil && l.nameListens(lowerASCII(h), port) {
-			return vh
+		if vh := v.findVhost(req.Authority); vh != nil {
+			if name := lowerASCII(h); l.nameListens(name, port) {
+				return vh, l.named(name)
+			}
 		}
 	}
 	if req.DestinationIP.IsValid() {
 		return l.byAddress(req.DestinationIP, port)
 	}
-	return nil
+	return nil, nil
 }
 
 // parseHostIP parses an authority's host as an IP address ("[::1]"
@@ -130,6 +159,11 @@ func (t *Table) l4Vhost(v *view, l *l4Listeners, req *match.Request) *vhost {
 func parseHostIP(h string) (netip.Addr, bool) {
 	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
 		h = h[1 : len(h)-1]
+	}
+	if h == "" || (strings.IndexByte(h, ':') < 0 && (h[len(h)-1] < '0' || h[len(h)-1] > '9')) {
+		// Not an address (IPv4 ends with a digit, IPv6 has a colon):
+		// spare ParseAddr's error, which allocates.
+		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(h)
 	return a, err == nil
@@ -141,23 +175,43 @@ func declares(ports []uint32, port uint32) bool {
 	return port == 0 || containsPort(ports, port)
 }
 
-// byAddress returns the virtual host of the service listening on address
-// a and port: exact address, then the longest CIDR holding a, then no
-// address; nil for none.
-func (l *l4Listeners) byAddress(a netip.Addr, port uint32) *vhost {
+// byAddress returns the service listening on address a and port, with
+// its virtual host: exact address, then the longest CIDR holding a, then
+// no address; nils for none.
+func (l *l4Listeners) byAddress(a netip.Addr, port uint32) (*vhost, *l4Service) {
 	for _, s := range l.byAddr[a] {
 		if declares(s.ports, port) {
-			return s.vh
+			return s.vh, s
 		}
 	}
 	for i := range l.cidrs {
 		if c := &l.cidrs[i]; c.prefix.Contains(a) && declares(c.svc.ports, port) {
-			return c.svc.vh
+			return c.svc.vh, c.svc
 		}
 	}
 	for _, s := range l.open {
 		if declares(s.ports, port) {
-			return s.vh
+			return s.vh, s
+		}
+	}
+	return nil, nil
+}
+
+// named returns the registry service a connection dialled by name (lower
+// case, no port) is for, when the view has a virtual host for it whose
+// own destination it needs (l4Service.own): a ServiceEntry or
+// DestinationRule host by any of its names, else the ServiceEntry host of
+// the longest wildcard that matches name; nil for none.
+func (l *l4Listeners) named(name string) *l4Service {
+	if s, ok := l.owned[name]; ok {
+		return s
+	}
+	if _, ok := l.names[name]; ok {
+		return nil // a ServiceEntry host with a default route or self
+	}
+	for i := range l.wild {
+		if w := &l.wild[i]; ihost.MatchesRequest(w.pattern, name) {
+			return w.svc
 		}
 	}
 	return nil
@@ -245,7 +299,7 @@ func (t *Table) decideL4(v *view, entries []l4Entry, req *match.Request) (Decisi
 		if len(e.rule.dests) > 1 {
 			rd = pickWeighted(e.rule.dests, e.rule.total, t.opts.rand.Uint64())
 		}
-		d := t.l4Forward(v, e, nil, rd, req, false)
+		d := t.l4Forward(e, rd.targets[v.id], rd.dest, req, false)
 		d.Rule.MatchIndex = mi
 		return d, true
 	}
@@ -266,13 +320,15 @@ func (r *l4Rule) match(req *match.Request) (int, bool) {
 	return -1, false
 }
 
-func (t *Table) l4Forward(v *view, e *l4Entry, _ *ruleMatch, rd *routeDest, req *match.Request, def bool) Decision {
+// l4Forward routes a connection to dest, whose target in the view is ti:
+// by rule e (nil for a default route, def set).
+func (t *Table) l4Forward(e *l4Entry, ti *targetInfo, dest Destination, req *match.Request, def bool) Decision {
 	d := Decision{Action: ActionRoute, DefaultRoute: def, Rule: RuleRef{Index: -1, MatchIndex: -1}}
 	if e != nil {
 		d.VirtualService = e.vs.ref
 		d.Rule.Index = e.rule.index
 	}
-	setTarget(&d, rd.targets[v.id], rd.dest, req)
+	setTarget(&d, ti, dest, req)
 	return d
 }
 

@@ -635,3 +635,209 @@ func TestL4ListenersConcurrentFirstUse(t *testing.T) {
 		}
 	}
 }
+
+// wildcardOwnedConfig has ServiceEntry and DestinationRule hosts whose
+// virtual hosts belong to wildcard VirtualServices, which have tcp rules
+// for other ports only (and an http rule), so that no tcp rule takes most
+// connections to them.
+const wildcardOwnedConfig = `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: db, namespace: data}
+spec:
+  hosts: [db.example.com]
+  addresses: [10.3.0.5]
+  ports:
+  - {number: 5432, name: tcp, protocol: TCP}
+  - {number: 1234, name: tcp-admin, protocol: TCP}
+  - {number: 8080, name: http, protocol: HTTP}
+  resolution: STATIC
+  endpoints: [{address: 10.3.0.6}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: single, namespace: data}
+spec:
+  hosts: [single.example.com]
+  ports: [{number: 6000, name: tcp, protocol: TCP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: corp, namespace: data}
+spec:
+  hosts: ["*.corp.example"]
+  ports: [{number: 7000, name: tcp, protocol: TCP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: db, namespace: team}
+spec:
+  host: db.example.com
+  exportTo: ["."]
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 7}}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: cache, namespace: data}
+spec:
+  host: cache.example.com
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 3}}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: wild, namespace: data}
+spec:
+  hosts: ["*.example.com", "*.corp.example"]
+  gateways: [mesh, istio-system/tcp]
+  http:
+  - route: [{destination: {host: web-proxy.internal}}]
+  tcp:
+  - match: [{port: 1234}]
+    route: [{destination: {host: admin-proxy.internal}}]
+`
+
+// l4Target is what the wildcard-owner tests compare of a decision: the
+// outcome plus the DestinationRule resolved for the destination.
+type l4Target struct {
+	Outcome         l4Outcome
+	DestinationRule string
+	Policy          bool
+}
+
+func targetOf(d Decision) l4Target {
+	dr := ""
+	if d.DestinationRule.Name != "" {
+		dr = d.DestinationRule.Namespace + "/" + d.DestinationRule.Name
+	}
+	return l4Target{outcomeOf(d), dr, d.Target.Policy != nil}
+}
+
+// TestDecideL4WildcardOwnedService pins where a connection to a registry
+// host whose virtual host is a wildcard VirtualService's goes when no tcp
+// rule takes it: to the service itself on its default route, as for a
+// host with its own VirtualService (Istio adds to the service's outbound
+// listener a filter chain to the service's cluster when no tcp route of
+// its VirtualService is a catch-all: istio/istio
+// pilot/pkg/networking/core/tcp.go, buildSidecarOutboundTCPFilterChainOpts),
+// with the service's port and the DestinationRule the caller's namespace
+// sees. Connections on ports the service does not declare still pass
+// through, and gateways, which have no per-service listeners, are
+// unchanged.
+func TestDecideL4WildcardOwnedService(t *testing.T) {
+	tbl := compileYAML(t, wildcardOwnedConfig)
+	registryOnly := compileYAML(t, wildcardOwnedConfig, WithOutboundPolicy(RegistryOnly))
+	self := func(host string, port uint32, dr string) l4Target {
+		return l4Target{l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: host, Port: port, Rule: -1}, dr, dr != ""}
+	}
+	pass := func(host string, port uint32) l4Target {
+		return l4Target{Outcome: l4Outcome{Action: ActionRoute, Passthrough: true, Host: host, Port: port, Rule: -1}}
+	}
+	rule := func(host string, port uint32, index int) l4Target {
+		return l4Target{Outcome: l4Outcome{Action: ActionRoute, Host: host, Port: port, Rule: index}}
+	}
+	tcp, tls := (*Table).DecideTCP, (*Table).DecideTLS
+	tests := []struct {
+		name   string
+		tbl    *Table
+		decide func(*Table, *match.Request) Decision
+		r      match.Request
+		want   l4Target
+	}{
+		{"a ServiceEntry host found by the dialled name goes to itself when no tcp rule of its wildcard VirtualService takes the connection",
+			tbl, tcp, match.Request{Authority: "db.example.com:5432", Port: 5432},
+			self("db.example.com", 5432, "")},
+		{"a ServiceEntry host found by its address goes to itself likewise",
+			tbl, tcp, match.Request{DestinationIP: ip("10.3.0.5"), Port: 5432},
+			self("db.example.com", 5432, "")},
+		{"the service's own destination takes the DestinationRule the caller's namespace sees",
+			tbl, tcp, match.Request{DestinationIP: ip("10.3.0.5"), Port: 5432, SourceNamespace: "team"},
+			self("db.example.com", 5432, "team/db")},
+		{"a DestinationRule exported to its own namespace only is not seen from another",
+			tbl, tcp, match.Request{DestinationIP: ip("10.3.0.5"), Port: 5432, SourceNamespace: "elsewhere"},
+			self("db.example.com", 5432, "")},
+		{"the wildcard VirtualService's tcp rules still come first",
+			tbl, tcp, match.Request{Authority: "db.example.com:1234", Port: 1234},
+			rule("admin-proxy.internal", 1234, 0)},
+		{"a port the service does not declare passes through, as before",
+			tbl, tcp, match.Request{Authority: "db.example.com:9999", Port: 9999},
+			pass("db.example.com", 9999)},
+		{"an unknown port takes the ServiceEntry's single port, as a default route does",
+			tbl, tcp, match.Request{Authority: "single.example.com"},
+			self("single.example.com", 6000, "")},
+		{"a DestinationRule host (a service of unknown ports) goes to itself with its DestinationRule",
+			tbl, tcp, match.Request{Authority: "cache.example.com:6379", Port: 6379, SourceNamespace: "data"},
+			self("cache.example.com", 6379, "data/cache")},
+		{"a wildcard ServiceEntry host claimed by the same wildcard VirtualService host goes to the wildcard service",
+			tbl, tcp, match.Request{Authority: "a.corp.example:7000", Port: 7000},
+			self("*.corp.example", 7000, "")},
+		{"a name the registry does not describe passes through, as before",
+			tbl, tcp, match.Request{Authority: "nowhere.example.com:5432", Port: 5432},
+			pass("nowhere.example.com", 5432)},
+		{"under REGISTRY_ONLY the service is still served",
+			registryOnly, tcp, match.Request{DestinationIP: ip("10.3.0.5"), Port: 5432},
+			self("db.example.com", 5432, "")},
+		{"on a gateway a connection no tcp rule takes is still closed",
+			tbl, tcp, match.Request{Authority: "db.example.com:5432", Port: 5432, Gateway: "istio-system/tcp"},
+			l4Target{Outcome: l4Outcome{Action: ActionNoRoute, Rule: -1}}},
+		{"a TLS connection on a declared TCP port is opaque TCP to the service",
+			tbl, tls, match.Request{SNI: "db.example.com", Port: 5432},
+			self("db.example.com", 5432, "")},
+		{"a TLS connection on a declared TCP port takes the wildcard VirtualService's tcp rules first",
+			tbl, tls, match.Request{SNI: "db.example.com", Port: 1234},
+			rule("admin-proxy.internal", 1234, 0)},
+		{"a TLS connection on a port the service does not declare passes through, as before",
+			tbl, tls, match.Request{SNI: "db.example.com", Port: 443},
+			pass("db.example.com", 443)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, targetOf(tc.decide(tc.tbl, &tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideWildcardOwnedServiceHTTPUnchanged: the TCP fallback leaves
+// HTTP alone: a request to a registry host a wildcard VirtualService owns
+// takes that VirtualService's http rules.
+func TestDecideWildcardOwnedServiceHTTPUnchanged(t *testing.T) {
+	tbl := compileYAML(t, wildcardOwnedConfig)
+	for _, authority := range []string{"db.example.com:8080", "cache.example.com"} {
+		t.Run(authority, func(t *testing.T) {
+			d := tbl.Decide(req("GET", authority, "/"))
+			got := []any{d.Action, d.DefaultRoute, d.Passthrough, d.Destination.Host, d.VirtualService.Name, d.Rule.Index}
+			want := []any{ActionRoute, false, false, "web-proxy.internal", "wild", 0}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideL4WildcardOwnedServiceAllocatesNothing: the service's own
+// destination is resolved when the table is compiled.
+func TestDecideL4WildcardOwnedServiceAllocatesNothing(t *testing.T) {
+	tbl := compileYAML(t, wildcardOwnedConfig)
+	tests := []struct {
+		name   string
+		decide func(*Table, *match.Request) Decision
+		r      match.Request
+	}{
+		{"tcp by address", (*Table).DecideTCP, match.Request{DestinationIP: ip("10.3.0.5"), Port: 5432, SourceNamespace: "team"}},
+		{"tcp by name", (*Table).DecideTCP, match.Request{Authority: "db.example.com:5432", Port: 5432}},
+		{"tls on a tcp port", (*Table).DecideTLS, match.Request{SNI: "db.example.com", Port: 5432}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.decide(tbl, &tc.r).DefaultRoute {
+				t.Fatal("not the service's default route")
+			}
+			if n := testing.AllocsPerRun(100, func() { tc.decide(tbl, &tc.r) }); n != 0 {
+				t.Errorf("%v allocations per decision, want 0", n)
+			}
+		})
+	}
+}

@@ -144,7 +144,7 @@ func (t *Table) build(c *compiler) {
 	}
 	for _, v := range t.views {
 		if !v.isGateway {
-			v.l4 = buildL4Listeners(v, c.ses, c.opts.domain)
+			v.l4 = c.buildL4Listeners(v)
 		}
 	}
 }
