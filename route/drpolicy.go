@@ -164,9 +164,12 @@ func moreSpecific(a, b string) bool {
 }
 
 // mergeDRs merges the rules of namespace ns for host h that apply to the
-// caller (see applies). The merged rule is named after its oldest rule,
-// or, when a workload-selected rule is among them, after the oldest of
-// those: it is the one the workload's selection prefers (§1.1).
+// caller (see applies), oldest first (§1.2). For a workload a selector
+// takes (sel not ""), the selected rules come first, then the others: the
+// selected rule is preferred for the workloads it takes (§1.1), so its
+// policy and subsets win, as in Istio, where the selected rule's own
+// policy applies whichever rule is older. The merged rule is named after
+// its first rule.
 func (c *compiler) mergeDRs(ns, h, caller, sel string) *mergedDR {
 	key := drKey{ns + "\x00" + caller, h, sel}
 	if m, ok := c.drCache[key]; ok {
@@ -174,26 +177,30 @@ func (c *compiler) mergeDRs(ns, h, caller, sel string) *mergedDR {
 	}
 	m := &mergedDR{host: h}
 	seen := map[string]bool{}
-	selected := false
-	for _, d := range c.drs { // already in creation order
-		if d.dr.Namespace != ns || d.host != h || !d.export.visibleTo(caller) || !d.applies(caller, sel) {
-			continue
-		}
-		if m.ref.Name == "" || (d.selector != nil && !selected) {
-			m.ref = d.dr.Ref(KindDestinationRule)
-			selected = d.selector != nil
-		}
-		if m.top == nil {
-			m.top = d.dr.Spec.GetTrafficPolicy()
-		}
-		for _, s := range d.dr.Spec.GetSubsets() {
-			if s == nil || seen[s.GetName()] {
+	merge := func(selected bool) {
+		for _, d := range c.drs { // already in creation order
+			if d.dr.Namespace != ns || d.host != h || !d.export.visibleTo(caller) || !d.applies(caller, sel) || (d.selector != nil) != selected {
 				continue
 			}
-			seen[s.GetName()] = true
-			m.subsets = append(m.subsets, s)
+			if m.ref.Name == "" {
+				m.ref = d.dr.Ref(KindDestinationRule)
+			}
+			if m.top == nil {
+				m.top = d.dr.Spec.GetTrafficPolicy()
+			}
+			for _, s := range d.dr.Spec.GetSubsets() {
+				if s == nil || seen[s.GetName()] {
+					continue
+				}
+				seen[s.GetName()] = true
+				m.subsets = append(m.subsets, s)
+			}
 		}
 	}
+	if sel != "" {
+		merge(true)
+	}
+	merge(false)
 	c.drCache[key] = m
 	return m
 }
