@@ -63,7 +63,13 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 		}
 	}
 	h := v.findHost(req.Authority)
-	if h.vh == nil || (h.portScoped && !v.listensOn(req)) {
+	if h.portScoped {
+		if l := v.listenerFor(req); l != listenHTTP {
+			t.decideOpaque(d, v, req, l)
+			return
+		}
+	}
+	if h.vh == nil {
 		t.unknownHost(d, v, req)
 		return
 	}
@@ -111,6 +117,29 @@ func noRoute(reason string) Decision {
 func (d *Decision) setNoRoute(reason string) {
 	d.Action, d.Status, d.Reason = ActionNoRoute, 404, reason
 	d.Rule.Index, d.Rule.MatchIndex = -1, -1
+}
+
+// decideOpaque fills the zero *d for a request that reaches no HTTP route
+// configuration of its host's sidecar: on a port the host does not
+// declare, as for an unknown host; on a port declared TLS or HTTPS, as the
+// TLS connection it is (DecideTLS, the SNI being the authority's host) if
+// the request is https, else as opaque TCP; on a port declared with
+// another protocol, as opaque TCP (DecideTCP). The request goes on
+// unchanged: path and authority are its own.
+func (t *Table) decideOpaque(d *Decision, v *view, req *match.Request, l portListener) {
+	if l == listenNone {
+		t.unknownHost(d, v, req)
+		return
+	}
+	q := *req
+	q.Port = requestPort(req) // as L4 matches read it
+	if l == listenTLS && req.Scheme == "https" {
+		q.SNI, _ = splitAuthority(req.Authority)
+		*d = t.DecideTLS(&q)
+	} else {
+		*d = t.DecideTCP(&q)
+	}
+	d.Path, d.Authority = req.Path, req.Authority
 }
 
 // unknownHost fills the zero *d for an authority no virtual host serves.

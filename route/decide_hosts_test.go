@@ -89,6 +89,12 @@ func TestDecideHosts(t *testing.T) {
 		}
 		return o
 	}
+	// opaque is a request on a port its ServiceEntry declares TLS or TCP:
+	// forwarded as the connection it is, without HTTP timeout or retries.
+	opaque := func(o outcome) outcome {
+		o.Retries, o.RetryDefault = 0, false
+		return o
+	}
 	tests := []struct {
 		name      string
 		authority string
@@ -123,8 +129,8 @@ func TestDecideHosts(t *testing.T) {
 			def(outcome{VS: "team/private", Host: "private.team.svc.cluster.local", Authority: "private"})},
 		{"ServiceEntry host without VirtualService takes the default route on its single port", "api.partner.com", "default",
 			def(outcome{Host: "api.partner.com", Port: 443, Authority: "api.partner.com", DefaultRoute: true})},
-		{"ServiceEntry address reaches the service", "240.0.0.1:443", "default",
-			def(outcome{Host: "api.partner.com", Port: 443, Authority: "240.0.0.1:443", DefaultRoute: true})},
+		{"ServiceEntry address on its HTTPS port reaches the service as opaque TCP", "240.0.0.1:443", "default",
+			opaque(def(outcome{Host: "api.partner.com", Port: 443, Authority: "240.0.0.1:443", DefaultRoute: true, Timeout: -1}))},
 		{"DestinationRule host without VirtualService takes the default route with the rule", "ratings:9080", "bookinfo",
 			def(outcome{Host: "ratings.bookinfo.svc.cluster.local", Port: 9080, Authority: "ratings:9080", DefaultRoute: true, DR: "bookinfo/ratings"})},
 		{"unknown host passes through with no timeout under ALLOW_ANY", "unknown.org", "default",

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,6 +26,28 @@ metadata: {name: httpbin, namespace: default}
 spec:
   hosts: [httpbin.org]
   http: [{route: [{destination: {host: httpbin.org, port: {number: 80}}}], timeout: 3s}]
+  tls:
+  - match: [{port: 8443, sniHosts: [httpbin.org]}]
+    route: [{destination: {host: httpbin.org, port: {number: 8443}}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: pg, namespace: default}
+spec:
+  hosts: [pg.internal]
+  addresses: [240.0.0.9]
+  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 8080, name: http, protocol: HTTP}, {number: 9000, name: sniffed}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: pg, namespace: default}
+spec:
+  hosts: [pg.internal]
+  http: [{route: [{destination: {host: pg.internal, port: {number: 8080}}}], timeout: 1s}]
+  tcp:
+  - match: [{port: 5432}]
+    route: [{destination: {host: pg-replica.internal, port: {number: 5432}}}]
 ---
 apiVersion: networking.istio.io/v1alpha3
 kind: ServiceEntry
@@ -72,6 +95,7 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		Passthrough  bool
 		DefaultRoute bool
 		VS           string
+		Host         string // compared only when the case names one
 	}
 	routed := func(vs string) got { return got{Action: ActionRoute, VS: vs} }
 	defaultRoute := got{Action: ActionRoute, DefaultRoute: true}
@@ -84,7 +108,12 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		want      got
 	}{
 		{"a declared port reaches the host's routes", "httpbin.org:80", 0, nil, routed("httpbin")},
-		{"any declared port counts, whatever its protocol", "httpbin.org:8443", 0, nil, routed("httpbin")},
+		{"a port declared HTTPS takes no HTTP route: a plain request is opaque TCP to the service", "httpbin.org:8443", 0, nil, defaultRoute},
+		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org"}},
+		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
+		{"a port declared TCP, by the service's address", "240.0.0.9:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
+		{"a port declared HTTP takes the HTTP routes", "pg.internal:8080", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},
+		{"a port declared without a protocol is sniffed: HTTP takes the HTTP routes", "pg.internal:9000", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},
 		{"an undeclared port is for an unknown host: passthrough", "httpbin.org:9999", 0, nil, passthrough},
 		{"under REGISTRY_ONLY an undeclared port is refused", "httpbin.org:9999", 0, []Option{WithOutboundPolicy(RegistryOnly)},
 			got{Action: ActionUnavailable, Status: 502}},
@@ -97,7 +126,7 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		{"a host of several ServiceEntries takes each one's ports", "multi.org:8080", 0, nil, defaultRoute},
 		{"a host of several ServiceEntries: the other's port", "multi.org:80", 0, nil, defaultRoute},
 		{"a host of several ServiceEntries: a port neither declares", "multi.org:81", 0, nil, passthrough},
-		{"a ServiceEntry host under a wildcard VirtualService: declared port", "api.example.com:443", 0, nil, routed("wild")},
+		{"a ServiceEntry host under a wildcard VirtualService: its HTTPS port is opaque TCP to it", "api.example.com:443", 0, nil, defaultRoute},
 		{"a ServiceEntry host under a wildcard VirtualService: undeclared port", "api.example.com:80", 0, nil, passthrough},
 		{"a wildcard VirtualService's other hosts take every port", "other.example.com:80", 0, nil, routed("wild")},
 		{"a host no ServiceEntry describes takes every port", "reviews:1234", 0, nil, defaultRoute},
@@ -105,10 +134,20 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tbl := compileYAML(t, portsConfig, tc.opts...)
-			r := req("GET", tc.authority, "/")
-			r.Port, r.SourceNamespace = tc.port, "default"
+			authority, scheme := tc.authority, "http"
+			if rest, ok := strings.CutPrefix(authority, "https://"); ok {
+				authority, scheme = rest, "https"
+			}
+			r := req("GET", authority, "/x?y")
+			r.Port, r.SourceNamespace, r.Scheme = tc.port, "default", scheme
 			for name, d := range map[string]Decision{"Decide": tbl.Decide(r), "linear": tbl.decideLinear(r)} {
 				g := got{Action: d.Action, Status: d.Status, Passthrough: d.Passthrough, DefaultRoute: d.DefaultRoute, VS: d.VirtualService.Name}
+				if tc.want.Host != "" {
+					g.Host = d.Destination.Host
+				}
+				if d.Action == ActionRoute && (d.Path != "/x?y" || d.Authority != authority) {
+					t.Errorf("%s: forwarded as %q %q, want the request's own path and authority", name, d.Path, d.Authority)
+				}
 				if diff := cmp.Diff(tc.want, g); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", name, diff)
 				}

@@ -25,7 +25,13 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 	refs := t.referencePlans()
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
-	if vh == nil || (vh.portScoped && !v.listensOn(req)) {
+	if vh != nil && vh.portScoped {
+		if l := v.listenerFor(req); l != listenHTTP {
+			t.decideOpaque(&d, v, req, l)
+			return d
+		}
+	}
+	if vh == nil {
 		t.unknownHost(&d, v, req)
 		return d
 	}

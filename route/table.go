@@ -243,48 +243,62 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 
 // scopePorts records in v.portScoped the ports of every ServiceEntry host
 // visible to mesh view v that declares ports (the union over its
-// ServiceEntries), under each exact domain that leads to the host's
-// virtual host: its domain forms and its addresses. Istio puts a
-// service's virtual host in the outbound route configuration of each of
-// its ports only, so a request on another port does not reach it
-// (virtualservice.md §1.1 on domains; serviceentry.md "Ports"). Wildcard
-// ServiceEntry hosts, and hosts no ServiceEntry describes, whose ports are
-// unknown, take every port.
+// ServiceEntries; the first to declare a port gives its protocol), under
+// each exact domain that leads to the host's virtual host: its domain
+// forms and its addresses. Istio puts a service's virtual host in the
+// outbound route configuration of each of its HTTP ports only, so a
+// request on another port does not reach it (virtualservice.md §1.1 on
+// domains; serviceentry.md "Ports", "Protocol"). Wildcard ServiceEntry
+// hosts, and hosts no ServiceEntry describes, whose ports are unknown,
+// take every port.
 func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
-	declared := map[string][]uint32{}
+	declared := map[string]declaredPorts{}
 	for _, se := range c.ses {
 		if !newExportSet(se.Spec.GetExportTo(), se.Namespace).visibleTo(v.namespace) {
 			continue
 		}
 		for _, h := range se.Spec.GetHosts() {
-			if h = ihost.Expand(h, se.Namespace, c.opts.domain); !ihost.IsWildcard(h) {
-				for _, p := range se.Spec.GetPorts() {
-					declared[h] = unionPorts(declared[h], []uint32{p.GetNumber()})
+			if h = ihost.Expand(h, se.Namespace, c.opts.domain); ihost.IsWildcard(h) {
+				continue
+			}
+			dp := declared[h]
+			for _, p := range se.Spec.GetPorts() {
+				n := p.GetNumber()
+				if containsPort(dp.all, n) {
+					continue
+				}
+				dp.all = append(dp.all, n)
+				switch proto := protocolOf(p.GetProtocol()); {
+				case tlsProtocols[proto]:
+					dp.tls = append(dp.tls, n)
+				case proto != "" && !httpProtocols[proto]:
+					dp.tcp = append(dp.tcp, n)
 				}
 			}
+			declared[h] = dp
 		}
 	}
-	scope := func(d string, vh *vhost, ports []uint32) {
+	scope := func(d string, vh *vhost, dp declaredPorts) {
 		if r := v.exact[d]; r != nil && r.vh == vh {
 			if v.portScoped == nil {
-				v.portScoped = map[string][]uint32{}
+				v.portScoped = map[string]declaredPorts{}
 			}
-			v.portScoped[d] = ports
+			v.portScoped[d] = dp
 			vh.portScoped = true
 		}
 	}
-	for h, ports := range declared {
+	for h, dp := range declared {
 		vh := claimed[h]
-		if vh == nil || len(ports) == 0 {
+		if vh == nil || len(dp.all) == 0 {
 			continue
 		}
 		for _, d := range domainForms(h, v.namespace, c.opts.domain) {
-			scope(d, vh, ports)
+			scope(d, vh, dp)
 		}
 	}
 	for addr, h := range c.seAddr {
-		if ports := declared[h]; len(ports) > 0 && claimed[h] != nil {
-			scope(strings.ToLower(addr), claimed[h], ports)
+		if dp := declared[h]; len(dp.all) > 0 && claimed[h] != nil {
+			scope(strings.ToLower(addr), claimed[h], dp)
 		}
 	}
 }

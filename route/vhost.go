@@ -46,10 +46,11 @@ type view struct {
 
 	// portScoped holds, by exact domain (lower case), the ports declared
 	// by the ServiceEntry host the domain names, for hosts that declare
-	// any: a sidecar has that host's routes on those ports only (Istio
-	// builds an outbound route configuration per port). The records of
-	// the virtual hosts such domains lead to have portScoped set.
-	portScoped map[string][]uint32
+	// any: a sidecar has that host's HTTP routes on its HTTP ports only
+	// (Istio builds an outbound route configuration per port), and TCP or
+	// TLS filter chains on the others. The records of the virtual hosts
+	// such domains lead to have portScoped set.
+	portScoped map[string]declaredPorts
 
 	// refSlab and inlineSlab are the arrays the view's host records are
 	// allocated from.
@@ -420,20 +421,52 @@ func (v *view) findHost(authority string) *hostRef {
 	return v.lookupWildcard(foldASCIIInto(buf[:], h))
 }
 
-// listensOn reports whether a sidecar has the routes of the host req's
-// authority names on req's port: always, unless the host is a
-// ServiceEntry host that declares its ports and not this one (an unknown
-// port, 0, is taken to be declared). It is asked only of records with
-// portScoped set, and allocates nothing.
-func (v *view) listensOn(req *match.Request) bool {
+// declaredPorts are the ports a ServiceEntry host declares, by the kind
+// of listener a sidecar has for each (serviceentry.md "Protocol").
+type declaredPorts struct {
+	all []uint32
+	// tls are those with protocol TLS or HTTPS: routed by SNI (tls
+	// rules); tcp those with a protocol neither HTTP nor TLS (TCP, MONGO,
+	// ...): opaque TCP (tcp rules). The others (HTTP, HTTP2, GRPC,
+	// GRPC-WEB, or unset, which Istio sniffs) take HTTP routes.
+	tls, tcp []uint32
+}
+
+// portListener is what a sidecar has on a request's port for its host.
+type portListener uint8
+
+const (
+	listenHTTP portListener = iota // the host's HTTP routes
+	listenNone                     // nothing for the host: an unknown host
+	listenTLS                      // the host's TLS filter chains
+	listenTCP                      // the host's TCP filter chains
+)
+
+// listenerFor returns what a sidecar has for the host req's authority
+// names on req's port: its HTTP routes, unless the host is a ServiceEntry
+// host that declares its ports and either not this one or this one with
+// a protocol other than HTTP (an unknown port, 0, is taken to be an HTTP
+// one). It is asked only of records with portScoped set, and allocates
+// nothing.
+func (v *view) listenerFor(req *match.Request) portListener {
 	port := requestPort(req)
 	if port == 0 {
-		return true
+		return listenHTTP
 	}
 	h, _ := splitAuthority(req.Authority)
 	var buf [255]byte
-	ports, ok := v.portScoped[foldASCIIInto(buf[:], h)]
-	return !ok || containsPort(ports, port)
+	dp, ok := v.portScoped[foldASCIIInto(buf[:], h)]
+	switch {
+	case !ok:
+		return listenHTTP
+	case !containsPort(dp.all, port):
+		return listenNone
+	case containsPort(dp.tls, port):
+		return listenTLS
+	case containsPort(dp.tcp, port):
+		return listenTCP
+	}
+	return listenHTTP
 }
 
 // sortStable is an insertion sort: the lists are short and it keeps the
