@@ -1,0 +1,79 @@
+package routehttp
+
+import (
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/meshroute/meshroute/policy"
+	"github.com/meshroute/meshroute/subset"
+)
+
+// TestTransportRoutesHTTPSByTLSRules checks that an https request to a
+// ServiceEntry's HTTPS port is routed as Istio routes the TLS connection:
+// by the VirtualService's tls rules (SNI), which here send it to the
+// ServiceEntry's other host. A VirtualService with only tls rules has no
+// HTTP route, so deciding it by http rules would answer 404.
+func TestTransportRoutesHTTPSByTLSRules(t *testing.T) {
+	var sawHost string
+	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawHost = r.Host
+		_, _ = io.WriteString(w, "mirror site")
+	}))
+	defer backend.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: backend.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.ReplaceAll(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api.test, mirror.test]
+  ports: [{number: 8443, name: https, protocol: HTTPS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api.test]
+  tls:
+  - match: [{port: 8443, sniHosts: [api.test]}]
+    route: [{destination: {host: mirror.test, port: {number: 8443}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: mirror, namespace: default}
+spec:
+  host: mirror.test
+  trafficPolicy:
+    tls: {mode: SIMPLE, caCertificates: CAFILE, sni: example.com}
+`, "CAFILE", caFile)
+	host, port, _ := net.SplitHostPort(backend.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{
+		Host:      "mirror.test",
+		Ports:     []subset.ServicePort{{Number: 8443, Name: "https"}},
+		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
+	})
+	client := &http.Client{Transport: NewTransport(compileYAML(t, yaml), policy.NewRuntime(reg))}
+	resp, err := client.Get("https://api.test:8443/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "mirror site" || sawHost != "api.test:8443" {
+		t.Errorf("got %d %q, backend saw Host %q; want 200 from the tls rule's destination with the request's own Host api.test:8443", resp.StatusCode, b, sawHost)
+	}
+}
