@@ -25,6 +25,13 @@ const (
 // (AllowAny) or is refused with 502 (RegistryOnly); on a gateway it gets
 // 404.
 //
+// On a sidecar, a ServiceEntry host that declares ports has HTTP routes on
+// its HTTP ports only (serviceentry.md "Ports", "Protocol"): on a port it
+// does not declare, the request is for an unknown host; on a port
+// declared TLS or HTTPS an https request is decided as DecideTLS decides
+// its connection (the SNI being the authority's host), and other requests
+// there, or on a port declared TCP (MONGO, ...), as DecideTCP does.
+//
 // The table's default timeout (TimeoutDefault) is not given to requests
 // that ask for a protocol upgrade (WebSocket); the request view cannot tell
 // a streaming gRPC call, so gRPC adapters drop a TimeoutDefault timeout for
