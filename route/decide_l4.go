@@ -34,7 +34,11 @@ import (
 // take the connection, or they do not declare its port when its address
 // is unknown). On a gateway the connection belongs to the host
 // req.Authority names, else every tcp rule of the view is tried.
-func (t *Table) DecideTCP(req *match.Request) Decision {
+func (t *Table) DecideTCP(req *match.Request) Decision { return t.decideTCP(req, nil) }
+
+// decideTCP is DecideTCP, recording its steps in tr when not nil
+// (ExplainTCP).
+func (t *Table) decideTCP(req *match.Request, tr *l4Trace) Decision {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
@@ -44,13 +48,16 @@ func (t *Table) DecideTCP(req *match.Request) Decision {
 		l = t.l4Listeners(v)
 	}
 	vh, svc := t.l4Vhost(v, l, req)
+	if tr != nil {
+		tr.service(v, vh, svc, req)
+	}
 	if vh == nil || (v.isGateway && len(vh.vss) == 0) {
-		if d, ok := t.decideL4Open(v, l, req); ok {
+		if d, ok := t.decideL4Open(v, l, req, tr); ok {
 			return d
 		}
 		return t.l4Unknown(v, req)
 	}
-	if d, ok := t.decideL4(v, vh.tcp, req); ok {
+	if d, ok := t.decideL4Traced(v, vh.tcp, req, tr); ok {
 		return d
 	}
 	if d, ok := t.l4Default(v, vh, svc, req); ok {
@@ -93,16 +100,28 @@ func (t *Table) l4Default(v *view, vh *vhost, svc *l4Service, req *match.Request
 // is opaque TCP (the VirtualService's tcp rules, then the service, also
 // when the VirtualService claims it by a wildcard host);
 // else as for DecideTCP, with the SNI as the host.
-func (t *Table) DecideTLS(req *match.Request) Decision {
+func (t *Table) DecideTLS(req *match.Request) Decision { return t.decideTLSConn(req, nil) }
+
+// decideTLSConn is DecideTLS, recording its steps in tr when not nil
+// (ExplainTLS): then the view's tls rules are tried in order rather than
+// through its SNI index.
+func (t *Table) decideTLSConn(req *match.Request, tr *l4Trace) Decision {
 	v := t.viewFor(req)
 	if v == nil {
 		return noRoute(reasonUnknownGW)
 	}
-	if d, ok := t.decideTLS(v, req); ok {
+	if tr == nil {
+		if d, ok := t.decideTLS(v, req); ok {
+			return d
+		}
+	} else if d, ok := t.traceTLS(v, req, tr); ok {
 		return d
 	}
 	if req.SNI != "" {
 		vh := v.findVhost(req.SNI)
+		if tr != nil {
+			tr.sniHost(vh)
+		}
 		if vh != nil && vh.defaultRoute != nil &&
 			(v.isGateway || t.l4Listeners(v).nameListens(lowerASCII(req.SNI), requestPort(req))) {
 			return t.l4Forward(nil, vh.defaultRoute.targets[v.id], vh.defaultRoute.dest, req, true)
@@ -112,7 +131,10 @@ func (t *Table) DecideTLS(req *match.Request) Decision {
 			if name := lowerASCII(req.SNI); l.declaresNonTLS(name, requestPort(req)) {
 				// Only TCP filter chains are on such a port: the
 				// connection is opaque TCP to the service.
-				if d, ok := t.decideL4(v, vh.tcp, req); ok {
+				if tr != nil {
+					tr.opaque(name, requestPort(req))
+				}
+				if d, ok := t.decideL4Traced(v, vh.tcp, req, tr); ok {
 					return d
 				}
 				if d, ok := t.l4Default(v, vh, l.named(name), req); ok {
@@ -274,26 +296,53 @@ func (l *l4Listeners) mayListen(vs *compiledVS, req *match.Request) bool {
 // decideL4Open tries the tcp rules of every VirtualService of the view
 // for a connection no service listener took; on a sidecar (l not nil)
 // only those of VirtualServices that mayListen.
-func (t *Table) decideL4Open(v *view, l *l4Listeners, req *match.Request) (Decision, bool) {
+func (t *Table) decideL4Open(v *view, l *l4Listeners, req *match.Request, tr *l4Trace) (Decision, bool) {
 	if l == nil {
-		return t.decideL4(v, v.tcpAll, req)
+		return t.decideL4Traced(v, v.tcpAll, req, tr)
 	}
 	for i := range v.tcpAll {
-		if e := &v.tcpAll[i]; l.mayListen(e.vs, req) {
-			if d, ok := t.decideL4(v, v.tcpAll[i:i+1], req); ok {
-				return d, true
+		e := &v.tcpAll[i]
+		if !l.mayListen(e.vs, req) {
+			if tr != nil {
+				tr.skip(e, reasonNoListener)
 			}
+			continue
+		}
+		if d, ok := t.decideL4Traced(v, v.tcpAll[i:i+1], req, tr); ok {
+			if tr != nil {
+				tr.notReached(v.tcpAll[i+1:], req)
+			}
+			return d, true
 		}
 	}
 	return Decision{}, false
 }
 
+// reasonNoListener is why a connection no service listener took does not
+// meet a tcp rule (mayListen).
+const reasonNoListener = "its VirtualService's hosts are ServiceEntry hosts, whose listeners did not take the connection"
+
+// decideL4 returns the decision of the first of entries that takes the
+// connection.
 func (t *Table) decideL4(v *view, entries []l4Entry, req *match.Request) (Decision, bool) {
+	return t.decideL4Traced(v, entries, req, nil)
+}
+
+// decideL4Traced is decideL4, recording in tr (when not nil) each rule
+// tried, and those after the one that took the connection as not
+// reached.
+func (t *Table) decideL4Traced(v *view, entries []l4Entry, req *match.Request, tr *l4Trace) (Decision, bool) {
 	for i := range entries {
 		e := &entries[i]
 		mi, ok := e.rule.match(req)
+		if tr != nil {
+			tr.rule(e, req, ok)
+		}
 		if !ok {
 			continue
+		}
+		if tr != nil {
+			tr.notReached(entries[i+1:], req)
 		}
 		rd := e.rule.dests[0]
 		if len(e.rule.dests) > 1 {

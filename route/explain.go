@@ -12,22 +12,36 @@ import (
 // and why each was taken or skipped, which virtual host served the
 // authority, every rule and match clause tried with the first condition
 // that failed, and the decision. Print it with String or encode it as JSON.
+// Explain makes it for an HTTP request, ExplainTCP and ExplainTLS for a
+// TCP or TLS connection.
 type Explanation struct {
+	// Protocol is "tcp" or "tls" for a connection (ExplainTCP,
+	// ExplainTLS), "" for an HTTP request.
+	Protocol string `json:"protocol,omitempty"`
 	// View names the configuration the request was decided in: the
 	// sidecars of a namespace, or a gateway.
 	View string `json:"view"`
 	// VirtualServices lists every VirtualService of the configuration in
 	// Istio's precedence order (oldest first).
 	VirtualServices []VirtualServiceTrace `json:"virtualServices"`
+	// Listener says, for a connection to a sidecar, which service's
+	// outbound listener took it and how it was found (by address or by the
+	// name dialled), or that none did.
+	Listener string `json:"listener,omitempty"`
 	// VirtualHost is the host whose routes served the request's authority,
-	// "" when none did.
+	// "" when none did. For a connection it is the host whose tcp rules
+	// and default route applied (TCP), or the one the SNI names (TLS).
 	VirtualHost string `json:"virtualHost,omitempty"`
 	// HostRoute says how the authority was served when no rule list was
-	// walked: "default route", "passthrough", "registry only", or "".
+	// walked (for a connection: when no rule took it): "default route",
+	// "passthrough", "registry only", or "".
 	HostRoute string `json:"hostRoute,omitempty"`
-	// Rules are the rules of the virtual host in the order they were tried.
+	// Rules are the rules of the virtual host in the order they were
+	// tried; for a connection, the tcp or tls rules tried, skipped or not
+	// reached, in order, from every VirtualService whose rules it could
+	// meet.
 	Rules []RuleTrace `json:"rules,omitempty"`
-	// Decision is what Decide returned.
+	// Decision is what Decide (DecideTCP, DecideTLS) returned.
 	Decision Decision `json:"-"`
 }
 
@@ -42,14 +56,21 @@ type VirtualServiceTrace struct {
 
 // RuleTrace is one rule tried for the request.
 type RuleTrace struct {
-	VirtualService string        `json:"virtualService"`
-	Delegate       string        `json:"delegate,omitempty"`
-	Index          int           `json:"index"`
-	Name           string        `json:"name,omitempty"`
-	CatchAll       bool          `json:"catchAll,omitempty"`
-	Matched        bool          `json:"matched"`
-	Reached        bool          `json:"reached"` // false after the winning rule
-	Clauses        []ClauseTrace `json:"clauses,omitempty"`
+	VirtualService string `json:"virtualService"`
+	Delegate       string `json:"delegate,omitempty"`
+	// Kind is "tcp" or "tls" for a rule of a connection: Index is into
+	// the VirtualService's tcp or tls list; "" for an http rule.
+	Kind     string `json:"kind,omitempty"`
+	Index    int    `json:"index"`
+	Name     string `json:"name,omitempty"`
+	CatchAll bool   `json:"catchAll,omitempty"`
+	Matched  bool   `json:"matched"`
+	Reached  bool   `json:"reached"` // false after the winning rule
+	// Skipped says why a rule reached was not tried (a connection's rule
+	// that is not on the connection's listener); its clauses are not
+	// evaluated then.
+	Skipped string        `json:"skipped,omitempty"`
+	Clauses []ClauseTrace `json:"clauses,omitempty"`
 }
 
 // ClauseTrace is one match clause of a rule.
@@ -67,30 +88,20 @@ type ClauseTrace struct {
 func (t *Table) Explain(req *match.Request) *Explanation {
 	ex := &Explanation{Decision: t.Decide(req)}
 	v := t.viewFor(req)
-	if v == nil {
-		ex.View = "gateway " + req.Gateway + " (bound by no VirtualService)"
+	if !ex.setView(v, req) {
 		return ex
 	}
-	if v.isGateway {
-		ex.View = "gateway " + v.gateway
-	} else {
-		ex.View = "sidecars in namespace " + quoteNS(v.namespace)
-	}
 	vh := v.findVhost(req.Authority)
-	for _, c := range v.considered {
-		tr := VirtualServiceTrace{VirtualService: c.vs.ref.Namespace + "/" + c.vs.ref.Name, Taken: c.taken, Reason: c.reason, Hosts: c.hosts}
+	ex.considered(v, func(vs *compiledVS) bool {
 		if vh != nil {
 			for _, s := range vh.vss {
-				if s == c.vs {
-					tr.ServesRequest = true
+				if s == vs {
+					return true
 				}
 			}
 		}
-		if tr.Taken && !tr.ServesRequest && tr.Reason == "" {
-			tr.Reason = "its hosts do not serve authority " + req.Authority
-		}
-		ex.VirtualServices = append(ex.VirtualServices, tr)
-	}
+		return false
+	}, "its hosts do not serve authority "+req.Authority)
 	switch {
 	case vh == nil && v.isGateway:
 		return ex
@@ -136,6 +147,35 @@ func (t *Table) Explain(req *match.Request) *Explanation {
 	return ex
 }
 
+// setView names the view req was decided in (v, nil for an unknown
+// gateway); false when there is none.
+func (ex *Explanation) setView(v *view, req *match.Request) bool {
+	switch {
+	case v == nil:
+		ex.View = "gateway " + req.Gateway + " (bound by no VirtualService)"
+		return false
+	case v.isGateway:
+		ex.View = "gateway " + v.gateway
+	default:
+		ex.View = "sidecars in namespace " + quoteNS(v.namespace)
+	}
+	return true
+}
+
+// considered lists the VirtualServices view v considered; serves says
+// whether one's rules served the request, unserved is the reason given
+// for a taken one whose rules did not ("" for none).
+func (ex *Explanation) considered(v *view, serves func(*compiledVS) bool, unserved string) {
+	for _, c := range v.considered {
+		tr := VirtualServiceTrace{VirtualService: c.vs.ref.Namespace + "/" + c.vs.ref.Name, Taken: c.taken, Reason: c.reason, Hosts: c.hosts}
+		tr.ServesRequest = serves(c.vs)
+		if tr.Taken && !tr.ServesRequest && tr.Reason == "" {
+			tr.Reason = unserved
+		}
+		ex.VirtualServices = append(ex.VirtualServices, tr)
+	}
+}
+
 // String renders the explanation as indented text.
 func (ex *Explanation) String() string {
 	var b strings.Builder
@@ -158,10 +198,16 @@ func (ex *Explanation) String() string {
 		}
 		b.WriteByte('\n')
 	}
+	l4 := ex.Protocol != ""
+	if ex.Listener != "" {
+		fmt.Fprintf(&b, "listener: %s\n", ex.Listener)
+	}
 	switch {
+	case l4 && ex.VirtualHost == "":
+		// a connection's rules need no virtual host
 	case ex.VirtualHost != "":
 		fmt.Fprintf(&b, "virtual host: %s", ex.VirtualHost)
-		if ex.HostRoute != "" {
+		if ex.HostRoute != "" && !l4 {
 			fmt.Fprintf(&b, " (%s)", ex.HostRoute)
 		}
 		b.WriteByte('\n')
@@ -170,15 +216,29 @@ func (ex *Explanation) String() string {
 	default:
 		b.WriteString("virtual host: none\n")
 	}
+	every := "request"
+	if l4 {
+		every = "connection"
+		if len(ex.Rules) > 0 {
+			// TLS rules (and those of a connection no listener took) come from every VirtualService of the view
+			b.WriteString("rules tried:\n")
+		}
+	}
 	for _, r := range ex.Rules {
 		state := "no match"
 		switch {
 		case !r.Reached:
 			state = "not reached"
+		case r.Skipped != "":
+			state = "skipped: " + r.Skipped
 		case r.Matched:
 			state = "MATCHED"
 		}
-		fmt.Fprintf(&b, "  rule %s http[%d]", r.VirtualService, r.Index)
+		kind := r.Kind
+		if kind == "" {
+			kind = "http"
+		}
+		fmt.Fprintf(&b, "  rule %s %s[%d]", r.VirtualService, kind, r.Index)
 		if r.Name != "" {
 			fmt.Fprintf(&b, " %q", r.Name)
 		}
@@ -186,8 +246,11 @@ func (ex *Explanation) String() string {
 			fmt.Fprintf(&b, " (from delegate %s)", r.Delegate)
 		}
 		fmt.Fprintf(&b, ": %s\n", state)
+		if r.Skipped != "" {
+			continue
+		}
 		if len(r.Clauses) == 0 {
-			b.WriteString("    (no match: every request)\n")
+			fmt.Fprintf(&b, "    (no match: every %s)\n", every)
 		}
 		for _, c := range r.Clauses {
 			fmt.Fprintf(&b, "    match[%d] %s: ", c.Index, c.Condition)
@@ -197,6 +260,9 @@ func (ex *Explanation) String() string {
 				fmt.Fprintf(&b, "failed: %s\n", c.Failed)
 			}
 		}
+	}
+	if l4 && ex.HostRoute != "" {
+		fmt.Fprintf(&b, "no rule took the connection: %s\n", ex.HostRoute)
 	}
 	d := &ex.Decision
 	fmt.Fprintf(&b, "decision: %s", d.Action)
@@ -220,7 +286,9 @@ func (ex *Explanation) String() string {
 	return b.String()
 }
 
-// MarshalJSON encodes the explanation with a summary of the decision.
+// MarshalJSON encodes the explanation with a summary of the decision
+// (for a connection without path, authority and timeout, which only an
+// HTTP request has).
 func (ex *Explanation) MarshalJSON() ([]byte, error) {
 	type plain Explanation
 	d := &ex.Decision
@@ -234,9 +302,11 @@ func (ex *Explanation) MarshalJSON() ([]byte, error) {
 	}
 	if d.Action == ActionRoute || d.Action == ActionUnavailable && d.Destination.Host != "" {
 		out.Decision["destination"] = map[string]any{"host": d.Destination.Host, "subset": d.Destination.Subset, "port": d.Destination.Port}
-		out.Decision["path"] = d.Path
-		out.Decision["authority"] = d.Authority
-		out.Decision["timeout"] = d.Timeout.String()
+		if ex.Protocol == "" {
+			out.Decision["path"] = d.Path
+			out.Decision["authority"] = d.Authority
+			out.Decision["timeout"] = d.Timeout.String()
+		}
 	}
 	if d.Status != 0 {
 		out.Decision["status"] = d.Status
