@@ -149,43 +149,82 @@ func TestExplainConnectionsText(t *testing.T) {
 		want string
 	}{
 		{
-			name: "the rule that decided with every clause: the first fails on the caller's namespace, the second holds",
+			name: "every rule tried with every clause: the first fails on the labels, the second's first clause on the caller's namespace, its second holds",
 			args: []string{"--protocol", "tcp", "--dest", "10.1.0.5:5432", "--source-labels", "app=migrate"},
 			want: `view: sidecars in namespace default
 connection: tcp to 10.1.0.5:5432
-rule that decided (rules tried before it are traced for http only):
+virtual services:
+  default/db: taken for db.internal [serves this request]
+  default/echo: skipped — not bound to mesh (gateways: istio-system/passthrough)
+  default/secure: taken for *.secure.com
+listener: service db.internal (ports [5432]), found by address 10.1.0.5:5432
+virtual host: db.internal
+rules tried:
+  rule default/db tcp[0]: no match
+    match[0] port 5432 && source label app = "admin": failed: sourceLabels: app="migrate", want "admin"
   rule default/db tcp[1]: MATCHED
     match[0] source namespace "test": failed: sourceNamespace: "default" is not "test"
     match[1] source label app = "migrate": matched
+  rule default/db tcp[2]: not reached
+    match[0] destination in [10.1.0.0/16]: matched
 decision: route to outbound|5432||db-test.internal
 `,
 		},
 		{
-			name: "a tls rule on a gateway",
+			name: "tls rules on a gateway",
 			args: []string{"--protocol", "tls", "--sni", "a.secure.com", "--gateway", "istio-system/passthrough"},
 			want: `view: gateway istio-system/passthrough
 connection: tls to port 443, sni "a.secure.com"
-rule that decided (rules tried before it are traced for http only):
+virtual services:
+  default/db: skipped — not bound to gateway istio-system/passthrough (gateways: mesh)
+  default/echo: taken for *.secure.com
+  default/secure: taken for *.secure.com [serves this request]
+rules tried:
+  rule default/secure tls[0]: no match
+    match[0] sni in ["login.secure.com"]: failed: sni: "a.secure.com" is not one of ["login.secure.com"]
   rule default/secure tls[1]: MATCHED
     match[0] port 443 && sni in ["*.secure.com"]: matched
 decision: route to outbound|443||catchall.internal
 `,
 		},
 		{
-			name: "no rule: a known service takes its default route",
+			name: "no rule takes it: a known service takes its default route",
 			args: []string{"--protocol", "tcp", "--dest", "db.internal:5432"},
 			want: `view: sidecars in namespace default
 connection: tcp to db.internal:5432
-rule: none (default route)
+virtual services:
+  default/db: taken for db.internal [serves this request]
+  default/echo: skipped — not bound to mesh (gateways: istio-system/passthrough)
+  default/secure: taken for *.secure.com
+listener: service db.internal, dialled by name on port 5432
+virtual host: db.internal
+rules tried:
+  rule default/db tcp[0]: no match
+    match[0] port 5432 && source label app = "admin": failed: sourceLabels: app missing, want "admin"
+  rule default/db tcp[1]: no match
+    match[0] source namespace "test": failed: sourceNamespace: "default" is not "test"
+    match[1] source label app = "migrate": failed: sourceLabels: app missing, want "migrate"
+  rule default/db tcp[2]: no match
+    match[0] destination in [10.1.0.0/16]: failed: destinationSubnets: destination address unknown
+no rule took the connection: default route
 decision: route to outbound|5432||db.internal
 `,
 		},
 		{
-			name: "no rule: an unknown server name passes through",
+			name: "no rule takes it: an unknown server name passes through",
 			args: []string{"--protocol", "tls", "--sni", "secure.com"},
 			want: `view: sidecars in namespace default
 connection: tls to port 443, sni "secure.com"
-rule: none (passthrough)
+virtual services:
+  default/db: taken for db.internal
+  default/echo: skipped — not bound to mesh (gateways: istio-system/passthrough)
+  default/secure: taken for *.secure.com
+rules tried:
+  rule default/secure tls[0]: no match
+    match[0] sni in ["login.secure.com"]: failed: sni: "secure.com" is not one of ["login.secure.com"]
+  rule default/secure tls[1]: no match
+    match[0] port 443 && sni in ["*.secure.com"]: failed: sni: "secure.com" is not one of ["*.secure.com"]
+no rule took the connection: passthrough
 decision: route to outbound|443||secure.com
 `,
 		},
@@ -194,8 +233,32 @@ decision: route to outbound|443||secure.com
 			args: []string{"--protocol", "tls", "--sni", "other.example.org", "--gateway", "istio-system/passthrough"},
 			want: `view: gateway istio-system/passthrough
 connection: tls to port 443, sni "other.example.org"
-rule: none
+virtual services:
+  default/db: skipped — not bound to gateway istio-system/passthrough (gateways: mesh)
+  default/echo: taken for *.secure.com
+  default/secure: taken for *.secure.com
+rules tried:
+  rule default/secure tls[0]: no match
+    match[0] sni in ["login.secure.com"]: failed: sni: "other.example.org" is not one of ["login.secure.com"]
+  rule default/secure tls[1]: no match
+    match[0] port 443 && sni in ["*.secure.com"]: failed: sni: "other.example.org" is not one of ["*.secure.com"]
 decision: noRoute (no tcp or tls rule of this gateway takes the connection)
+`,
+		},
+		{
+			name: "a connection no service listener takes: the rules of VirtualServices whose hosts may be elsewhere, on a gateway every tcp rule",
+			args: []string{"--protocol", "tcp", "--dest", "203.0.113.9:31400", "--gateway", "istio-system/passthrough", "--seed", "1"},
+			want: `view: gateway istio-system/passthrough
+connection: tcp to 203.0.113.9:31400
+virtual services:
+  default/db: skipped — not bound to gateway istio-system/passthrough (gateways: mesh)
+  default/echo: taken for * [serves this request]
+  default/secure: taken for *.secure.com
+listener: the gateway's: the connection names no host, every tcp rule of the gateway is tried
+rules tried:
+  rule default/echo tcp[0]: MATCHED
+    match[0] port 31400: matched
+decision: route to outbound|9000|a|echo.default.svc.cluster.local
 `,
 		},
 	}
@@ -212,6 +275,26 @@ decision: noRoute (no tcp or tls rule of this gateway takes the connection)
 	}
 }
 
+// TestExplainConnectionPicksAsDecide: explain decides by the library's
+// code and random source, so --seed picks what routectl decide picks.
+func TestExplainConnectionPicksAsDecide(t *testing.T) {
+	for _, seed := range []string{"1", "2", "3", "4", "5", "6"} {
+		args := []string{"-f", l4YAML, "--protocol", "tcp", "--gateway", "istio-system/passthrough", "--dest", "203.0.113.9:31400", "--seed", seed}
+		want := decideJSON(t, args...)["destination"]
+		code, out, errOut := run(t, "", append([]string{"explain", "-o", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got["decision"].(map[string]any)["destination"]); diff != "" {
+			t.Errorf("--seed %s: explain's destination differs from decide's (-decide +explain):\n%s", seed, diff)
+		}
+	}
+}
+
 func TestExplainConnectionJSON(t *testing.T) {
 	code, out, errOut := run(t, "", "explain", "-o", "json", "-f", l4YAML, "--protocol", "tls", "--sni", "login.secure.com", "--dest", "10.0.0.9:443")
 	if code != exitOK {
@@ -222,13 +305,26 @@ func TestExplainConnectionJSON(t *testing.T) {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
 	want := map[string]any{
-		"view": "sidecars in namespace default",
+		"protocol": "tls",
+		"view":     "sidecars in namespace default",
 		"connection": map[string]any{"protocol": "tls", "destination": "10.0.0.9", "port": 443.0, "sni": "login.secure.com",
 			"gateway": "mesh", "sourceNamespace": "default"},
-		"rules": []any{map[string]any{
-			"virtualService": "default/secure", "index": 0.0, "matched": true, "reached": true,
-			"clauses": []any{map[string]any{"index": 0.0, "condition": `sni in ["login.secure.com"]`, "matched": true}},
-		}},
+		"virtualServices": []any{
+			map[string]any{"virtualService": "default/db", "taken": true, "hosts": []any{"db.internal"}, "servesRequest": false},
+			map[string]any{"virtualService": "default/echo", "taken": false, "reason": "not bound to mesh (gateways: istio-system/passthrough)", "servesRequest": false},
+			map[string]any{"virtualService": "default/secure", "taken": true, "hosts": []any{"*.secure.com"}, "servesRequest": true},
+		},
+		"rules": []any{
+			map[string]any{
+				"virtualService": "default/secure", "kind": "tls", "index": 0.0, "matched": true, "reached": true,
+				"clauses": []any{map[string]any{"index": 0.0, "condition": `sni in ["login.secure.com"]`, "matched": true}},
+			},
+			map[string]any{
+				// not reached, though it would have matched
+				"virtualService": "default/secure", "kind": "tls", "index": 1.0, "matched": true, "reached": false,
+				"clauses": []any{map[string]any{"index": 0.0, "condition": `port 443 && sni in ["*.secure.com"]`, "matched": true}},
+			},
+		},
 		// the keys of the http explanation's decision, without path,
 		// authority and timeout
 		"decision": map[string]any{

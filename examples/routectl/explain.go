@@ -9,17 +9,16 @@ func init() {
 	register(command{
 		name: "explain",
 		usage: "explain -f PATH [-f PATH...] [flags] METHOD URL | --protocol tcp|tls [--dest ADDRESS:PORT] [--sni NAME] [flags]" +
-			" -- show why a request is routed as it is: every VirtualService, rule and clause tried (for a TCP or TLS connection, the rule chosen)",
+			" -- show why a request or connection is routed as it is: every VirtualService, rule and clause tried",
 		example: "routectl explain -f ./istio/ -H 'end-user: jason' GET http://reviews:9080/reviews/0\n" +
 			"  routectl explain -f ./istio/ --protocol tcp --dest 10.1.0.5:5432 --source-labels app=admin",
 		run: runExplain,
 	})
 }
 
-// runExplain prints the trace of one decision, as text or (-o json) JSON.
-// For a TCP or TLS connection it prints the view, the connection, the
-// rule that decided with its match clauses (or how the connection went
-// without one) and the decision: the library traces HTTP decisions only.
+// runExplain prints the trace of one decision, as text or (-o json) JSON:
+// the library's (route.Table.Explain, ExplainTCP, ExplainTLS), for a TCP
+// or TLS connection with the connection described after the view.
 func runExplain(args []string, stdout, stderr io.Writer) int {
 	c := commands["explain"]
 	fs := newFlagSet(c, stderr)
@@ -37,7 +36,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if rf.l4() {
-		ex := rf.explainL4(tbl, &req, rf.decide(tbl, &req))
+		ex := rf.explainL4(tbl, &req)
 		if *format == "json" {
 			return writeJSON(stdout, stderr, c.name, ex)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,8 +9,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-
-	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshroute/meshroute/match"
 	"github.com/meshroute/meshroute/route"
@@ -162,30 +161,27 @@ type connectionOut struct {
 	SourceLabels    map[string]string `json:"sourceLabels,omitempty"`
 }
 
-// explanationL4 is routectl explain's answer for a TCP or TLS connection.
-// The library traces only HTTP decisions, so it shows the rule that
-// decided (with its match clauses) rather than every rule tried; the keys
-// it shares with the HTTP explanation mean the same.
+// explanationL4 is routectl explain's answer for a TCP or TLS connection:
+// the library's trace (route.Table.ExplainTCP, ExplainTLS) with the
+// connection it was made for.
 type explanationL4 struct {
-	View       string            `json:"view"`
-	Connection connectionOut     `json:"connection"`
-	Rules      []route.RuleTrace `json:"rules,omitempty"`
-	HostRoute  string            `json:"hostRoute,omitempty"`
-	Decision   map[string]any    `json:"decision"`
-
-	decision route.Decision
+	*route.Explanation
+	Connection connectionOut
 }
 
-// explainL4 explains the decision d on the connection req.
-func (f *requestFlags) explainL4(tbl *route.Table, req *match.Request, d route.Decision) *explanationL4 {
+// explainL4 traces the decision on the connection req as --protocol says.
+// The trace decides by the same code as DecideTCP and DecideTLS, drawing
+// from the table's random source as routectl decide does, so --seed
+// picks the same weighted destination.
+func (f *requestFlags) explainL4(tbl *route.Table, req *match.Request) *explanationL4 {
 	ex := &explanationL4{
-		// the view is the same for a request and a connection from the
-		// same caller; tracing an HTTP decision after the connection's keeps
-		// seeded picks as routectl decide makes them
-		View: tbl.Explain(req).View,
 		Connection: connectionOut{Protocol: f.proto(), Port: req.Port, SNI: req.SNI, Gateway: req.GatewayName(),
 			SourceNamespace: req.SourceNamespace, SourceLabels: req.SourceLabels},
-		decision: d,
+	}
+	if f.proto() == protoTLS {
+		ex.Explanation = tbl.ExplainTLS(req)
+	} else {
+		ex.Explanation = tbl.ExplainTCP(req)
 	}
 	switch {
 	case req.DestinationIP.IsValid():
@@ -196,140 +192,30 @@ func (f *requestFlags) explainL4(tbl *route.Table, req *match.Request, d route.D
 			ex.Connection.Destination = h
 		}
 	}
-	switch {
-	case d.VirtualService.Name != "" && d.Rule.Index >= 0:
-		ex.Rules = []route.RuleTrace{ruleTrace(tbl.Config(), f.proto(), req, &d)}
-	case d.DefaultRoute:
-		ex.HostRoute = "default route"
-	case d.Passthrough:
-		ex.HostRoute = "passthrough"
-	case d.Action == route.ActionUnavailable:
-		ex.HostRoute = "registry only"
-	}
-	ex.Decision = decisionSummary(&d)
 	return ex
 }
 
-// ruleTrace describes the tcp or tls rule that decided: each match clause
-// with its condition and whether it holds. A clause that names gateways is
-// not evaluated here (routectl does not resolve gateway names as the
-// library does): the one that decided matched, those before it failed,
-// those after it were not tried.
-func ruleTrace(cfg *route.Config, proto string, req *match.Request, d *route.Decision) route.RuleTrace {
-	rt := route.RuleTrace{
-		VirtualService: d.VirtualService.Namespace + "/" + d.VirtualService.Name,
-		Index:          d.Rule.Index, Name: d.Rule.Name, Matched: true, Reached: true,
+// MarshalJSON is the library's JSON with the connection added.
+func (ex *explanationL4) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(ex.Explanation)
+	if err != nil {
+		return nil, err
 	}
-	type clause struct {
-		cond     string
-		explain  func(*match.Request) (bool, string)
-		gateways bool
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
 	}
-	var clauses []clause
-	tcp, tls := l4Rule(cfg, d.VirtualService, proto, d.Rule.Index)
-	for _, m := range tcp.GetMatch() {
-		c := clause{cond: fmt.Sprintf("%v", m), gateways: len(m.GetGateways()) > 0}
-		// compiled without gateways: the condition text names them apart,
-		// as written
-		if lm, err := match.CompileL4Match(m, nil); err == nil {
-			c.cond, c.explain = lm.String(), lm.Explain
-		}
-		clauses = append(clauses, c)
+	if out["connection"], err = json.Marshal(ex.Connection); err != nil {
+		return nil, err
 	}
-	for _, m := range tls.GetMatch() {
-		c := clause{cond: fmt.Sprintf("%v", m), gateways: len(m.GetGateways()) > 0}
-		if tm, err := match.CompileTLSMatch(m, nil); err == nil {
-			c.cond, c.explain = tm.String(), tm.Explain
-		}
-		clauses = append(clauses, c)
-	}
-	for i, c := range clauses {
-		cond := c.cond
-		if c.gateways {
-			cond = withGateways(cond, gatewaysOf(tcp, tls, i))
-		}
-		ct := route.ClauseTrace{Index: i, Condition: cond}
-		switch {
-		case i == d.Rule.MatchIndex:
-			ct.Matched = true
-		case c.explain != nil && !c.gateways:
-			ct.Matched, ct.Failed = c.explain(req)
-		case i < d.Rule.MatchIndex:
-			ct.Failed = "its gateways or conditions do not hold"
-		default:
-			ct.Failed = "not tried: an earlier clause matched"
-		}
-		rt.Clauses = append(rt.Clauses, ct)
-	}
-	return rt
+	return json.Marshal(out)
 }
 
-// withGateways adds a clause's gateways, as written, to its condition.
-func withGateways(cond string, gws []string) string {
-	q := make([]string, len(gws))
-	for i, g := range gws {
-		q[i] = strconv.Quote(g)
-	}
-	g := "gateway in [" + strings.Join(q, " ") + "]"
-	if cond == "any connection" {
-		return g
-	}
-	return cond + " && " + g
-}
-
-// gatewaysOf returns the gateways clause i of the rule names.
-func gatewaysOf(tcp *networking.TCPRoute, tls *networking.TLSRoute, i int) []string {
-	if ms := tcp.GetMatch(); i < len(ms) {
-		return ms[i].GetGateways()
-	}
-	if ms := tls.GetMatch(); i < len(ms) {
-		return ms[i].GetGateways()
-	}
-	return nil
-}
-
-// l4Rule returns tcp[i] or tls[i] (as proto says) of the VirtualService
-// ref; nil when there is none.
-func l4Rule(cfg *route.Config, ref route.ObjectRef, proto string, i int) (*networking.TCPRoute, *networking.TLSRoute) {
-	for _, vs := range cfg.VirtualServices {
-		if vs.Name != ref.Name || vs.Namespace != ref.Namespace {
-			continue
-		}
-		switch rules, tlsRules := vs.Spec.GetTcp(), vs.Spec.GetTls(); {
-		case proto == protoTCP && i < len(rules):
-			return rules[i], nil
-		case proto == protoTLS && i < len(tlsRules):
-			return nil, tlsRules[i]
-		}
-	}
-	return nil, nil
-}
-
-// decisionSummary is the decision as the HTTP explanation's JSON has it,
-// without the keys only HTTP has (path, authority, timeout).
-func decisionSummary(d *route.Decision) map[string]any {
-	out := map[string]any{"action": d.Action.String()}
-	if d.VirtualService.Name != "" {
-		out["virtualService"] = d.VirtualService.Namespace + "/" + d.VirtualService.Name
-		out["rule"] = map[string]any{"index": d.Rule.Index, "name": d.Rule.Name, "match": d.Rule.MatchIndex}
-	}
-	if d.Action == route.ActionRoute || d.Action == route.ActionUnavailable && d.Destination.Host != "" {
-		out["destination"] = map[string]any{"host": d.Destination.Host, "subset": d.Destination.Subset, "port": d.Destination.Port}
-	}
-	if d.Status != 0 {
-		out["status"] = d.Status
-	}
-	if d.Reason != "" {
-		out["reason"] = d.Reason
-	}
-	return out
-}
-
-// write renders the explanation as text, in the HTTP explanation's line
-// formats.
+// write renders the library's text with the connection after the view.
 func (ex *explanationL4) write(w io.Writer) {
+	view, rest, _ := strings.Cut(ex.String(), "\n")
 	var b strings.Builder
-	fmt.Fprintf(&b, "view: %s\n", ex.View)
+	b.WriteString(view + "\n")
 	c := &ex.Connection
 	fmt.Fprintf(&b, "connection: %s to ", c.Protocol)
 	if c.Destination != "" {
@@ -341,40 +227,6 @@ func (ex *explanationL4) write(w io.Writer) {
 		fmt.Fprintf(&b, ", sni %q", c.SNI)
 	}
 	b.WriteByte('\n')
-	if len(ex.Rules) == 0 {
-		b.WriteString("rule: none")
-		if ex.HostRoute != "" {
-			fmt.Fprintf(&b, " (%s)", ex.HostRoute)
-		}
-		b.WriteByte('\n')
-	}
-	if len(ex.Rules) > 0 {
-		b.WriteString("rule that decided (rules tried before it are traced for http only):\n")
-	}
-	for _, r := range ex.Rules {
-		fmt.Fprintf(&b, "  rule %s %s[%d]: MATCHED\n", r.VirtualService, c.Protocol, r.Index)
-		if len(r.Clauses) == 0 {
-			b.WriteString("    (no match: every connection)\n")
-		}
-		for _, cl := range r.Clauses {
-			fmt.Fprintf(&b, "    match[%d] %s: ", cl.Index, cl.Condition)
-			if cl.Matched {
-				b.WriteString("matched\n")
-			} else {
-				fmt.Fprintf(&b, "failed: %s\n", cl.Failed)
-			}
-		}
-	}
-	d := &ex.decision
-	fmt.Fprintf(&b, "decision: %s", d.Action)
-	if d.Action == route.ActionRoute {
-		fmt.Fprintf(&b, " to %s", d.Target.Key())
-	} else if d.Status != 0 {
-		fmt.Fprintf(&b, " %d", d.Status)
-	}
-	if d.Reason != "" {
-		fmt.Fprintf(&b, " (%s)", d.Reason)
-	}
-	b.WriteByte('\n')
+	b.WriteString(rest)
 	io.WriteString(w, b.String())
 }
