@@ -95,11 +95,11 @@ func (t *Table) l4Default(v *view, vh *vhost, svc *l4Service, req *match.Request
 // on a gateway the server's port decides. A connection no rule
 // takes goes to the service its SNI names when a sidecar listens for it
 // on the connection's port (it declares the port, or its ports are
-// unknown), or, for a service a VirtualService claims, on a port it
-// declares with a protocol other than TLS or HTTPS, where the connection
-// is opaque TCP (the VirtualService's tcp rules, then the service, also
-// when the VirtualService claims it by a wildcard host);
-// else as for DecideTCP, with the SNI as the host.
+// unknown), or, for a service a VirtualService claims (by its host or a
+// wildcard), on a port it declares: TLS or HTTPS, where the listener ends
+// with a filter chain to the service itself, or another protocol, where
+// the connection is opaque TCP (the VirtualService's tcp rules, then the
+// service); else as for DecideTCP, with the SNI as the host.
 func (t *Table) DecideTLS(req *match.Request) Decision { return t.decideTLSConn(req, nil) }
 
 // decideTLSConn is DecideTLS, recording its steps in tr when not nil
@@ -128,7 +128,19 @@ func (t *Table) decideTLSConn(req *match.Request, tr *l4Trace) Decision {
 		}
 		if vh != nil && !v.isGateway {
 			l := t.l4Listeners(v)
-			if name := lowerASCII(req.SNI); l.declaresNonTLS(name, requestPort(req)) {
+			if name := lowerASCII(req.SNI); l.declaresTLS(name, requestPort(req)) {
+				// The service's listener on its TLS port ends with a
+				// filter chain to the service itself when no tls rule
+				// takes the connection (istio/istio
+				// pilot/pkg/networking/core/tls.go,
+				// buildSidecarOutboundTLSFilterChainOpts).
+				if tr != nil {
+					tr.tlsDefault(name, requestPort(req))
+				}
+				if d, ok := t.l4Default(v, vh, l.named(name), req); ok {
+					return d
+				}
+			} else if l.declaresNonTLS(name, requestPort(req)) {
 				// Only TCP filter chains are on such a port: the
 				// connection is opaque TCP to the service.
 				if tr != nil {
@@ -275,6 +287,24 @@ func (l *l4Listeners) declaresNonTLS(name string, port uint32) bool {
 	return false
 }
 
+// declaresTLS reports whether the ServiceEntry host named name (as
+// nameListens finds it) declares port (known, not 0) with protocol TLS or
+// HTTPS.
+func (l *l4Listeners) declaresTLS(name string, port uint32) bool {
+	if port == 0 {
+		return false
+	}
+	if _, ok := l.names[name]; ok {
+		return containsPort(l.tlsNames[name], port)
+	}
+	for i := range l.wild {
+		if w := &l.wild[i]; ihost.MatchesRequest(w.pattern, name) {
+			return containsPort(w.tlsPorts, port)
+		}
+	}
+	return false
+}
+
 // mayListen reports whether a connection no service listener took can
 // still be for one of vs's hosts: a wildcard host, or a host no
 // ServiceEntry describes (its addresses and ports are unknown), or, when
@@ -376,6 +406,9 @@ func (t *Table) l4Forward(e *l4Entry, ti *targetInfo, dest Destination, req *mat
 	if e != nil {
 		d.VirtualService = e.vs.ref
 		d.Rule.Index = e.rule.index
+	}
+	if ti.selected != nil {
+		ti = ti.forWorkload(req.SourceLabels)
 	}
 	setTarget(&d, ti, dest, req)
 	return d

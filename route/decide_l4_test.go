@@ -841,3 +841,76 @@ func TestDecideL4WildcardOwnedServiceAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideTLSNoRuleOnATLSPortGoesToTheService pins what happens to a
+// TLS connection on a port its service declares TLS or HTTPS when none of
+// its VirtualService's tls rules takes it: Istio ends that listener with
+// a filter chain to the service's own cluster (istio/istio
+// pilot/pkg/networking/core/tls.go, buildSidecarOutboundTLSFilterChainOpts),
+// so the connection goes to the service, not through.
+func TestDecideTLSNoRuleOnATLSPortGoesToTheService(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: api, namespace: egress}
+spec:
+  hosts: [api.example.org]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: api, namespace: egress}
+spec:
+  hosts: [api.example.org]
+  tls:
+  - match: [{sniHosts: [api.example.org], sourceLabels: {app: admin}}]
+    route: [{destination: {host: api-admin.internal}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: wild, namespace: egress}
+spec:
+  hosts: [b.wild.example]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: wild, namespace: egress}
+spec:
+  hosts: ["*.wild.example"]
+  tls:
+  - match: [{sniHosts: ["*.wild.example"], sourceLabels: {app: admin}}]
+    route: [{destination: {host: wild-admin.internal}}]
+`)
+	admin := map[string]string{"app": "admin"}
+	tests := []struct {
+		name string
+		r    match.Request
+		want l4Outcome
+	}{
+		{"a tls rule that takes the connection routes it",
+			match.Request{SNI: "api.example.org", Port: 443, SourceLabels: admin},
+			l4Outcome{Action: ActionRoute, Host: "api-admin.internal", Port: 443, Rule: 0}},
+		{"no tls rule takes it: the service itself",
+			match.Request{SNI: "api.example.org", Port: 443},
+			l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "api.example.org", Port: 443, Rule: -1}},
+		{"no tls rule takes it, on a port the service does not declare: through",
+			match.Request{SNI: "api.example.org", Port: 8443},
+			l4Outcome{Action: ActionRoute, Passthrough: true, Host: "api.example.org", Port: 8443, Rule: -1}},
+		{"a service a wildcard VirtualService owns: the service itself",
+			match.Request{SNI: "b.wild.example", Port: 443},
+			l4Outcome{Action: ActionRoute, DefaultRoute: true, Host: "b.wild.example", Port: 443, Rule: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, outcomeOf(tbl.DecideTLS(&tc.r))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if ex := tbl.ExplainTLS(&tc.r); outcomeOf(ex.Decision) != tc.want {
+				t.Errorf("ExplainTLS decided %+v", outcomeOf(ex.Decision))
+			}
+		})
+	}
+}

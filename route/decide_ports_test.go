@@ -32,6 +32,21 @@ spec:
 ---
 apiVersion: networking.istio.io/v1alpha3
 kind: ServiceEntry
+metadata: {name: secure, namespace: default}
+spec:
+  hosts: [secure.org]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: secure, namespace: default}
+spec:
+  hosts: [secure.org]
+  http: [{route: [{destination: {host: secure.org}}], timeout: 1s}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
 metadata: {name: pg, namespace: default}
 spec:
   hosts: [pg.internal]
@@ -110,6 +125,7 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		{"a declared port reaches the host's routes", "httpbin.org:80", 0, nil, routed("httpbin")},
 		{"a port declared HTTPS takes no HTTP route: a plain request is opaque TCP to the service", "httpbin.org:8443", 0, nil, defaultRoute},
 		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org"}},
+		{"an https request on a port declared HTTPS that no tls rule takes goes to the service itself", "https://secure.org:443", 0, nil, got{Action: ActionRoute, DefaultRoute: true, Host: "secure.org"}},
 		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
 		{"a port declared TCP, by the service's address", "240.0.0.9:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
 		{"a port declared HTTP takes the HTTP routes", "pg.internal:8080", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},

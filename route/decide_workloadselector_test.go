@@ -1,10 +1,13 @@
 package route
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshroute/meshroute/match"
 )
 
 // selectorConfig has DestinationRules for reviews.shop with and without
@@ -218,6 +221,55 @@ spec:
 			d := tbl.Decide(r)
 			if got := d.DestinationRule.Namespace + "/" + d.DestinationRule.Name; got != tc.want {
 				t.Errorf("DestinationRule %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TCP and TLS decisions take the calling workload's DestinationRule too.
+func TestWorkloadSelectorOnConnections(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: db, namespace: shop}
+spec:
+  hosts: [db.shop.internal]
+  addresses: [240.0.0.5]
+  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: db, namespace: shop}
+spec:
+  host: db.shop.internal
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: db-batch, namespace: shop}
+spec:
+  host: db.shop.internal
+  workloadSelector: {matchLabels: {team: batch}}
+  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+`)
+	batch := map[string]string{"team": "batch"}
+	tests := []struct {
+		name   string
+		decide func(*match.Request) Decision
+		r      match.Request
+		want   string
+	}{
+		{"TCP from a workload no selector takes", tbl.DecideTCP, match.Request{DestinationIP: netip.MustParseAddr("240.0.0.5"), Port: 5432, SourceNamespace: "shop"}, "shop/db"},
+		{"TCP from a workload the selector takes", tbl.DecideTCP, match.Request{DestinationIP: netip.MustParseAddr("240.0.0.5"), Port: 5432, SourceNamespace: "shop", SourceLabels: batch}, "shop/db-batch"},
+		{"TLS from a workload the selector takes", tbl.DecideTLS, match.Request{SNI: "db.shop.internal", Port: 443, SourceNamespace: "shop", SourceLabels: batch}, "shop/db-batch"},
+		{"TLS from a workload no selector takes", tbl.DecideTLS, match.Request{SNI: "db.shop.internal", Port: 443, SourceNamespace: "shop"}, "shop/db"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := tc.decide(&tc.r)
+			if got := d.DestinationRule.Namespace + "/" + d.DestinationRule.Name; got != tc.want || d.Action != ActionRoute {
+				t.Errorf("%v with DestinationRule %s, want a route with %s", d.Action, got, tc.want)
 			}
 		})
 	}

@@ -165,6 +165,13 @@ func (tr *l4Trace) opaque(name string, port uint32) {
 	tr.ex.Listener = fmt.Sprintf("service %s, which declares port %d with a protocol other than TLS or HTTPS: the sidecar has only TCP filter chains there, the connection is opaque TCP", name, port)
 }
 
+// tlsDefault records that no tls rule took a connection on a port its
+// service declares TLS or HTTPS, whose listener ends with a filter chain
+// to the service.
+func (tr *l4Trace) tlsDefault(name string, port uint32) {
+	tr.ex.Listener = fmt.Sprintf("service %s, which declares port %d with protocol TLS or HTTPS: no tls rule took the connection, the listener's last filter chain goes to the service", name, port)
+}
+
 // rule records a rule tried; matched is whether it took the connection.
 func (tr *l4Trace) rule(e *l4Entry, req *match.Request, matched bool) {
 	rt := tr.ruleTrace(e, req)
