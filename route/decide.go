@@ -138,15 +138,27 @@ func (t *Table) decideOpaque(d *Decision, v *view, req *match.Request, l portLis
 		t.unknownHost(d, v, req)
 		return
 	}
-	q := *req
-	q.Port = requestPort(req) // as L4 matches read it
-	if l == listenTLS && req.Scheme == "https" {
-		q.SNI, _ = splitAuthority(req.Authority)
+	q, tls := opaqueConnection(req, l)
+	if tls {
 		*d = t.DecideTLS(&q)
 	} else {
 		*d = t.DecideTCP(&q)
 	}
 	d.Path, d.Authority = req.Path, req.Authority
+}
+
+// opaqueConnection is the connection request req is on a port its host's
+// listener l (listenTLS or listenTCP) does not parse as HTTP: with the
+// request's port, and the authority's host as SNI when it is TLS (an https
+// request on a TLS or HTTPS port).
+func opaqueConnection(req *match.Request, l portListener) (q match.Request, tls bool) {
+	q = *req
+	q.Port = requestPort(req) // as L4 matches read it
+	if l == listenTLS && req.Scheme == "https" {
+		q.SNI, _ = splitAuthority(req.Authority)
+		return q, true
+	}
+	return q, false
 }
 
 // unknownHost fills the zero *d for an authority no virtual host serves.

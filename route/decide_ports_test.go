@@ -104,6 +104,8 @@ spec:
 `
 
 func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
+	// Explain decides with Decide; its trace is checked in
+	// TestExplainFollowsServiceEntryPorts.
 	type got struct {
 		Action       Action
 		Status       int
@@ -156,7 +158,7 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 			}
 			r := req("GET", authority, "/x?y")
 			r.Port, r.SourceNamespace, r.Scheme = tc.port, "default", scheme
-			for name, d := range map[string]Decision{"Decide": tbl.Decide(r), "linear": tbl.decideLinear(r)} {
+			for name, d := range map[string]Decision{"Decide": tbl.Decide(r), "linear": tbl.decideLinear(r), "Explain": tbl.Explain(r).Decision} {
 				g := got{Action: d.Action, Status: d.Status, Passthrough: d.Passthrough, DefaultRoute: d.DefaultRoute, VS: d.VirtualService.Name}
 				if tc.want.Host != "" {
 					g.Host = d.Destination.Host
@@ -167,6 +169,34 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 				if diff := cmp.Diff(tc.want, g); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", name, diff)
 				}
+			}
+		})
+	}
+}
+
+// Explain follows a request Decide decides as a connection, or for an
+// unknown host, because of its ServiceEntry's ports.
+func TestExplainFollowsServiceEntryPorts(t *testing.T) {
+	tbl := compileYAML(t, portsConfig)
+	tests := []struct {
+		name, scheme, authority string
+		protocol                string
+		listener                string // the start of the listener line
+		virtualHost             string
+	}{
+		{"an HTTP port: the HTTP trace", "http", "httpbin.org:80", "", "", "httpbin.org"},
+		{"an undeclared port: no virtual host", "http", "httpbin.org:9999", "", "none for httpbin.org:9999 on port 9999", ""},
+		{"an https request on an HTTPS port: the TLS trace", "https", "httpbin.org:8443", "tls", "port 8443, which httpbin.org:8443 declares TLS or HTTPS: no HTTP route applies, the request is decided as the TLS connection it is, by SNI", ""},
+		{"a request on a TCP port: the TCP trace", "http", "pg.internal:5432", "tcp", "port 5432, which pg.internal:5432 declares with a protocol other than HTTP: no HTTP route applies, the request is decided as opaque TCP", "pg.internal"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", tc.authority, "/")
+			r.Scheme, r.SourceNamespace = tc.scheme, "default"
+			ex := tbl.Explain(r)
+			got := []string{ex.Protocol, ex.VirtualHost, ex.Listener[:min(len(ex.Listener), len(tc.listener))]}
+			if diff := cmp.Diff([]string{tc.protocol, tc.virtualHost, tc.listener}, got); diff != "" {
+				t.Errorf("[protocol, virtual host, listener] (-want +got):\n%s\n%s", diff, ex)
 			}
 		})
 	}

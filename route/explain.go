@@ -92,6 +92,35 @@ func (t *Table) Explain(req *match.Request) *Explanation {
 		return ex
 	}
 	vh := v.findVhost(req.Authority)
+	if vh != nil && vh.portScoped {
+		switch l := v.listenerFor(req); l {
+		case listenNone:
+			vh = nil
+			ex.Listener = fmt.Sprintf("none for %s on port %d: its ServiceEntries do not declare the port", req.Authority, requestPort(req))
+		case listenTLS, listenTCP:
+			// decided as the connection it is: explain that
+			q, tls := opaqueConnection(req, l)
+			var cx *Explanation
+			if tls {
+				cx = t.ExplainTLS(&q)
+			} else {
+				cx = t.ExplainTCP(&q)
+			}
+			declared, as := "TLS or HTTPS", "opaque TCP"
+			if l == listenTCP {
+				declared = "with a protocol other than HTTP"
+			}
+			if tls {
+				as = "the TLS connection it is, by SNI"
+			}
+			listener := fmt.Sprintf("port %d, which %s declares %s: no HTTP route applies, the request is decided as %s", q.Port, req.Authority, declared, as)
+			if cx.Listener != "" {
+				listener += "; " + cx.Listener
+			}
+			cx.Listener, cx.Decision = listener, ex.Decision
+			return cx
+		}
+	}
 	ex.considered(v, func(vs *compiledVS) bool {
 		if vh != nil {
 			for _, s := range vh.vss {
