@@ -3,6 +3,7 @@ package routegrpc
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,9 +255,24 @@ func TestUnaryFaultDelay(t *testing.T) {
 	t.Run("delay is not counted against the route timeout", func(t *testing.T) {
 		d := delayed(400 * time.Millisecond)
 		d.Timeout = 300 * time.Millisecond
-		c := dial(t, b.addr, always(d))
+		// The first call, undelayed, connects: a loaded machine can take
+		// longer than the timeout to connect, which the test is not about.
+		var calls atomic.Int32
+		c := dial(t, b.addr, withDecide(func(*match.Request) route.Decision {
+			if calls.Add(1) == 1 {
+				return routeTo("v1")
+			}
+			return d
+		}))
+		if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
+			t.Fatalf("connecting call: %v", err)
+		}
+		start := time.Now()
 		if _, err := c.UnaryCall(context.Background(), &testpb.SimpleRequest{}); err != nil {
 			t.Errorf("delayed call failed against its route timeout: %v", err)
+		}
+		if el := time.Since(start); el < 400*time.Millisecond {
+			t.Errorf("call took %v, want at least the 400ms delay", el)
 		}
 	})
 }
