@@ -1,14 +1,8 @@
 package routehttp
 
 import (
-	"encoding/pem"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -23,15 +17,10 @@ import (
 // HTTP route, so deciding it by http rules would answer 404.
 func TestTransportRoutesHTTPSByTLSRules(t *testing.T) {
 	var sawHost string
-	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	be := newTLSBackend(t, func(w http.ResponseWriter, r *http.Request) {
 		sawHost = r.Host
 		_, _ = io.WriteString(w, "mirror site")
-	}))
-	defer backend.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: backend.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	})
 	yaml := strings.ReplaceAll(`
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -57,14 +46,12 @@ spec:
   host: mirror.test
   trafficPolicy:
     tls: {mode: SIMPLE, caCertificates: CAFILE, sni: example.com}
-`, "CAFILE", caFile)
-	host, port, _ := net.SplitHostPort(backend.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
+`, "CAFILE", be.caFile)
 	reg := subset.NewRegistry()
 	reg.SetService(subset.Service{
 		Host:      "mirror.test",
 		Ports:     []subset.ServicePort{{Number: 8443, Name: "https"}},
-		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
+		Endpoints: []subset.Endpoint{be.endpoint},
 	})
 	client := &http.Client{Transport: NewTransport(compileYAML(t, yaml), policy.NewRuntime(reg))}
 	resp, err := client.Get("https://api.test:8443/x")
