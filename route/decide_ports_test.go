@@ -47,6 +47,21 @@ spec:
 ---
 apiVersion: networking.istio.io/v1alpha3
 kind: ServiceEntry
+metadata: {name: lower, namespace: default}
+spec:
+  hosts: [lower.org]
+  ports: [{number: 7000, name: tcp-lower, protocol: tcp}, {number: 7001, name: http-lower, protocol: http}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: lower, namespace: default}
+spec:
+  hosts: [lower.org]
+  http: [{route: [{destination: {host: lower.org}}]}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
 metadata: {name: pg, namespace: default}
 spec:
   hosts: [pg.internal]
@@ -128,6 +143,8 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		{"a port declared HTTPS takes no HTTP route: a plain request is opaque TCP to the service", "httpbin.org:8443", 0, nil, defaultRoute},
 		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org"}},
 		{"an https request on a port declared HTTPS that no tls rule takes goes to the service itself", "https://secure.org:443", 0, nil, got{Action: ActionRoute, DefaultRoute: true, Host: "secure.org"}},
+		{"protocol names ignore case: tcp is TCP", "lower.org:7000", 0, nil, defaultRoute},
+		{"protocol names ignore case: http is HTTP", "lower.org:7001", 0, nil, routed("lower")},
 		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
 		{"a port declared TCP, by the service's address", "240.0.0.9:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
 		{"a port declared HTTP takes the HTTP routes", "pg.internal:8080", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},
