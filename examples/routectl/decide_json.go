@@ -30,6 +30,10 @@ type decisionOut struct {
 	ResponseHeaders *headersOut     `json:"responseHeaders,omitempty"`
 	CORS            json.RawMessage `json:"cors,omitempty"`
 	Policy          json.RawMessage `json:"policy,omitempty"`
+	// DestinationRule is the rule whose policy and subsets applied
+	// ("namespace/name"), which may depend on --source-labels (a
+	// workloadSelector).
+	DestinationRule string `json:"destinationRule,omitempty"`
 }
 
 type ruleOut struct {
@@ -102,6 +106,9 @@ func decisionJSON(cfg *route.Config, d *route.Decision) decisionOut {
 	}
 	if d.Destination.Host != "" && (d.Action == route.ActionRoute || d.Action == route.ActionUnavailable) {
 		out.Destination = &destinationOut{Host: d.Destination.Host, Subset: d.Destination.Subset, Port: d.Destination.Port}
+	}
+	if dr := d.DestinationRule; dr.Name != "" && (d.Action == route.ActionRoute || d.Action == route.ActionUnavailable) {
+		out.DestinationRule = dr.Namespace + "/" + dr.Name
 	}
 	switch d.Action {
 	case route.ActionRoute:

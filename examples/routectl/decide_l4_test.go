@@ -66,12 +66,13 @@ func TestDecideConnections(t *testing.T) {
 			},
 		},
 		{
-			name: "tcp on a gateway: the server port selects the rule; the DestinationRule's policy is printed",
+			name: "tcp on a gateway: the server port selects the rule; the DestinationRule and its policy are printed",
 			args: append(tcp, "--gateway", "istio-system/passthrough", "--dest", "203.0.113.9:31400", "--seed", "1"),
 			want: map[string]any{
 				"virtualService": "default/echo", "rule": map[string]any{"index": 0.0}, "action": "route",
-				"destination": map[string]any{"host": "echo.default.svc.cluster.local", "subset": "a", "port": 9000.0},
-				"policy":      map[string]any{"connectionPool": map[string]any{"tcp": map[string]any{"maxConnections": 10.0}}},
+				"destination":     map[string]any{"host": "echo.default.svc.cluster.local", "subset": "a", "port": 9000.0},
+				"policy":          map[string]any{"connectionPool": map[string]any{"tcp": map[string]any{"maxConnections": 10.0}}},
+				"destinationRule": "default/echo",
 			},
 		},
 		{

@@ -40,14 +40,15 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 			name: "a matched route prints destination, rewrite-free path and authority, timeout, retries, fault, mirrors, headers, cors and the merged policy",
 			args: append(shop, "-H", "end-user: jason", "GET", "http://reviews:9080/a"),
 			want: map[string]any{
-				"virtualService": "shop/reviews",
-				"rule":           map[string]any{"index": 0.0, "name": "jason"},
-				"action":         "route",
-				"destination":    map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v2", "port": 9080.0},
-				"path":           "/a",
-				"authority":      "reviews:9080",
-				"timeout":        "3s",
-				"retries":        map[string]any{"attempts": 4.0, "perTryTimeout": "500ms", "retryOn": "5xx,reset"},
+				"virtualService":  "shop/reviews",
+				"rule":            map[string]any{"index": 0.0, "name": "jason"},
+				"action":          "route",
+				"destination":     map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v2", "port": 9080.0},
+				"destinationRule": "shop/reviews",
+				"path":            "/a",
+				"authority":       "reviews:9080",
+				"timeout":         "3s",
+				"retries":         map[string]any{"attempts": 4.0, "perTryTimeout": "500ms", "retryOn": "5xx,reset"},
 				"fault": map[string]any{
 					"delay": map[string]any{"fixedDelay": "2s", "percent": 100.0, "injected": true},
 					"abort": map[string]any{"grpcStatus": "UNAVAILABLE", "percent": 0.0, "injected": false},
@@ -88,7 +89,7 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 			args: append(shop, "GET", "http://reviews/v3"),
 			want: map[string]any{
 				"virtualService": "shop/reviews", "rule": map[string]any{"index": 3.0, "name": "v3"}, "action": "unavailable",
-				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v3", "port": 80.0},
+				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v3", "port": 80.0}, "destinationRule": "shop/reviews",
 			},
 		},
 		{
@@ -96,9 +97,19 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 			args: append(shop, "GET", "http://reviews/api/x?q=1"),
 			want: map[string]any{
 				"virtualService": "shop/reviews", "rule": map[string]any{"index": 4.0, "name": "rest"}, "action": "route",
-				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "port": 80.0},
-				"path":        "/v1/api/x?q=1", "authority": "reviews-internal", "timeout": "15s", "retries": defaultRetries,
+				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "port": 80.0}, "destinationRule": "shop/reviews",
+				"path": "/v1/api/x?q=1", "authority": "reviews-internal", "timeout": "15s", "retries": defaultRetries,
 				"policy": map[string]any{"loadBalancer": map[string]any{"simple": "ROUND_ROBIN"}},
+			},
+		},
+		{
+			name: "--source-labels picks the DestinationRule a workloadSelector gives the caller",
+			args: append(shop, "--source-labels", "track=canary", "GET", "http://reviews/api/x"),
+			want: map[string]any{
+				"virtualService": "shop/reviews", "rule": map[string]any{"index": 4.0, "name": "rest"}, "action": "route",
+				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "port": 80.0}, "destinationRule": "shop/reviews-canary",
+				"path": "/v1/api/x", "authority": "reviews-internal", "timeout": "15s", "retries": defaultRetries,
+				"policy": map[string]any{"loadBalancer": map[string]any{"simple": "LEAST_REQUEST"}},
 			},
 		},
 		{
@@ -106,8 +117,8 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 			args: append(shop, "--istio", "GET", "http://reviews/api/x"),
 			want: map[string]any{
 				"virtualService": "shop/reviews", "rule": map[string]any{"index": 4.0, "name": "rest"}, "action": "route",
-				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "port": 80.0},
-				"path":        "/v1/api/x", "authority": "reviews-internal", "timeout": "0s", "retries": defaultRetries,
+				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v1", "port": 80.0}, "destinationRule": "shop/reviews",
+				"path": "/v1/api/x", "authority": "reviews-internal", "timeout": "0s", "retries": defaultRetries,
 				"policy": map[string]any{"loadBalancer": map[string]any{"simple": "ROUND_ROBIN"}},
 			},
 		},
