@@ -1,6 +1,7 @@
 package route
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ type targetInfo struct {
 	byPort []portPolicy
 	policy *networking.TrafficPolicy // for any other port
 	hash   bool                      // policy uses consistent hashing
+
+	// from is the merged DestinationRule the target was resolved from
+	// (nil: none), to share it between callers that resolve alike.
+	from *mergedDR
 
 	// selected are the targets for the calling workloads that
 	// DestinationRules with a workloadSelector in the caller's namespace
@@ -253,7 +258,7 @@ func (c *compiler) resolveTarget(caller, h, subsetName string) *targetInfo {
 	if t := hs.more[caller]; t != nil {
 		return t
 	}
-	t := c.newTarget(caller, h, subsetName)
+	t := c.newTarget(caller, h, subsetName, hs)
 	if hs.n < len(hs.callers) {
 		hs.callers[hs.n], hs.targets[hs.n] = caller, t
 	} else {
@@ -274,31 +279,73 @@ type hostTargets struct {
 	callers      [4]string
 	targets      [4]*targetInfo
 	more         map[string]*targetInfo
+	// moreDistinct are the different targets of the callers in more:
+	// callers that resolve alike share one (newTarget).
+	moreDistinct []*targetInfo
 }
 
 type hostSubset struct{ host, subset string }
 
 // newTarget resolves (host, subset) for a caller namespace: for a
 // workload no selector of the caller's namespace takes, and, in selected,
-// for each workload selector whose rules change the result.
-func (c *compiler) newTarget(caller, h, subsetName string) *targetInfo {
+// for each workload selector whose rules change the result. A caller
+// that resolves like one of hs's earlier callers (the same rules, merged
+// alike, and no selector) shares its target: most namespaces see a
+// service through the same DestinationRule.
+func (c *compiler) newTarget(caller, h, subsetName string, hs *hostTargets) *targetInfo {
+	dr := c.lookupDR(caller, h, "")
+	sels := c.callerSelectors(caller, h)
+	if len(sels) == 0 {
+		if t := hs.resolvedLike(dr); t != nil {
+			return t
+		}
+	}
 	t := c.targetArena.new()
-	*t = targetInfo{host: h, subset: subsetName}
+	*t = targetInfo{host: h, subset: subsetName, from: dr}
 	if se := c.seByHost[h]; se != nil && len(se.Spec.GetPorts()) == 1 {
 		t.sePort = se.Spec.GetPorts()[0].GetNumber()
 	}
-	t.applyDR(c.lookupDR(caller, h, ""))
-	for _, sel := range c.callerSelectors(caller, h) {
+	t.applyDR(dr)
+	if hs.n >= len(hs.callers) {
+		hs.moreDistinct = append(hs.moreDistinct, t)
+	}
+	for _, sel := range sels {
 		dr := c.lookupDR(caller, h, sel.key)
 		if dr == nil || dr.ref == t.dr {
 			continue // the selected rules lost to a more specific host
 		}
 		st := c.targetArena.new()
-		*st = targetInfo{host: h, subset: subsetName, sePort: t.sePort}
+		*st = targetInfo{host: h, subset: subsetName, sePort: t.sePort, from: dr}
 		st.applyDR(dr)
 		t.selected = append(t.selected, selectedTarget{labels: sel.labels, target: st})
 	}
 	return t
+}
+
+// resolvedLike returns a target of hs resolved from rules merged like dr
+// (nil: none) and without selections, nil when there is none.
+func (hs *hostTargets) resolvedLike(dr *mergedDR) *targetInfo {
+	like := func(t *targetInfo) bool { return t.selected == nil && sameMerge(t.from, dr) }
+	for _, t := range hs.targets[:min(hs.n, len(hs.targets))] {
+		if like(t) {
+			return t
+		}
+	}
+	for _, t := range hs.moreDistinct {
+		if like(t) {
+			return t
+		}
+	}
+	return nil
+}
+
+// sameMerge reports whether two merged DestinationRules are the same
+// rules merged alike (nil for none).
+func sameMerge(a, b *mergedDR) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || (a.ref == b.ref && a.host == b.host && a.top == b.top && slices.Equal(a.subsets, b.subsets))
 }
 
 // applyDR fills in what DestinationRule dr (nil: none) sets for t's
