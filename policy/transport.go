@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -119,10 +121,18 @@ func Dialer(p *networking.TrafficPolicy) *net.Dialer {
 //   - http.h2UpgradePolicy UPGRADE → HTTP/2 only (h2c in plaintext);
 //     http.http2KeepAlive → HTTP/2 pings;
 //   - tls → TLSClientConfig (see ClientTLS), sniDefault the server name.
+//     Without tls (or with DISABLE), a caller's own https request is
+//     sent with TLS to sniDefault as server name (SNI and the name its
+//     certificate is verified against, with the system roots), as the
+//     caller would reach that host, rather than to the endpoint's
+//     address the request is dialled at.
 func NewTransport(p *networking.TrafficPolicy, sniDefault string) (*http.Transport, error) {
 	tlsCfg, err := ClientTLS(p.GetTls(), sniDefault)
 	if err != nil {
 		return nil, err
+	}
+	if tlsCfg == nil && sniDefault != "" && !strings.HasPrefix(sniDefault, "*") && net.ParseIP(sniDefault) == nil {
+		tlsCfg = &tls.Config{ServerName: sniDefault, MinVersion: tls.VersionTLS12}
 	}
 	cp := p.GetConnectionPool()
 	d := Dialer(p)

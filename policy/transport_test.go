@@ -282,3 +282,37 @@ func TestTransportForDuringRebuilds(t *testing.T) {
 		t.Error("no transport served a request")
 	}
 }
+
+// A transport without a DestinationRule tls block carries a caller's own
+// https request to the destination host by name (SNI and verification),
+// unless that host is a wildcard or an address.
+func TestNewTransportServerNameWithoutTLSSettings(t *testing.T) {
+	disable := &networking.TrafficPolicy{Tls: &networking.ClientTLSSettings{Mode: networking.ClientTLSSettings_DISABLE}}
+	tests := []struct {
+		name   string
+		policy *networking.TrafficPolicy
+		host   string
+		want   string // "" for no TLS configuration
+	}{
+		{"a host name is the server name", nil, "api.example.test", "api.example.test"},
+		{"tls DISABLE is no tls block: the host name still is", disable, "api.example.test", "api.example.test"},
+		{"a wildcard host names no server", nil, "*.example.test", ""},
+		{"an address is no server name", nil, "10.0.0.7", ""},
+		{"nor is an IPv6 address", nil, "2001:db8::1", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := NewTransport(tc.policy, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if tr.TLSClientConfig != nil {
+				got = tr.TLSClientConfig.ServerName
+			}
+			if got != tc.want {
+				t.Errorf("server name %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,10 +1,16 @@
 package routehttp
 
 import (
+	"crypto/tls"
 	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/subset"
@@ -62,5 +68,53 @@ spec:
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "mirror site" || sawHost != "api.test:8443" {
 		t.Errorf("got %d %q, backend saw Host %q; want 200 from the tls rule's destination with the request's own Host api.test:8443", resp.StatusCode, b, sawHost)
+	}
+}
+
+// TestTransportSendsTheRequestHostAsSNI checks that a caller's own https
+// request, to a destination no DestinationRule gives TLS settings, is
+// sent with the destination host as TLS server name, as the caller would
+// send it, though the Transport dials the endpoint's address.
+func TestTransportSendsTheRequestHostAsSNI(t *testing.T) {
+	sni := make(chan string, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.TLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		select {
+		case sni <- hello.ServerName:
+		default:
+		}
+		return nil, nil
+	}}
+	srv.StartTLS()
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client refuses the test certificate
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{
+		Host:      "api.example.test",
+		Ports:     []subset.ServicePort{{Number: 443, Name: "https"}},
+		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
+	})
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api.example.test]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: DNS
+`)
+	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+	if resp, err := client.Get("https://api.example.test/x"); err == nil {
+		resp.Body.Close() // the certificate is not trusted: a 503
+	}
+	select {
+	case got := <-sni:
+		if got != "api.example.test" {
+			t.Errorf("the endpoint saw server name %q, want api.example.test", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no TLS handshake reached the endpoint")
 	}
 }
