@@ -236,6 +236,7 @@ func (c *compiler) compileVirtualServices() {
 				c.problem(vs, fmt.Sprintf("spec.tcp[%d]", i), err.Error())
 				continue
 			}
+			rule.section = SectionTCP
 			cvs.tcp = append(cvs.tcp, rule)
 		}
 		for i, r := range vs.Spec.GetTls() {
@@ -244,6 +245,7 @@ func (c *compiler) compileVirtualServices() {
 				c.problem(vs, fmt.Sprintf("spec.tls[%d]", i), err.Error())
 				continue
 			}
+			rule.section = SectionTLS
 			cvs.tls = append(cvs.tls, rule)
 		}
 		cvs.http = full(cvs.http)

@@ -104,6 +104,7 @@ type mirrorSpec struct {
 // l4Rule is one compiled TCPRoute or TLSRoute.
 type l4Rule struct {
 	index   int
+	section RuleSection // SectionTCP or SectionTLS
 	matches []*l4Match
 	dests   []*routeDest
 	total   uint64

@@ -405,7 +405,7 @@ func (t *Table) l4Forward(e *l4Entry, ti *targetInfo, dest Destination, req *mat
 	d := Decision{Action: ActionRoute, DefaultRoute: def, Rule: RuleRef{Index: -1, MatchIndex: -1}}
 	if e != nil {
 		d.VirtualService = e.vs.ref
-		d.Rule.Index = e.rule.index
+		d.Rule.Index, d.Rule.Section = e.rule.index, e.rule.section
 	}
 	if ti.selected != nil {
 		ti = ti.forWorkload(req.SourceLabels)

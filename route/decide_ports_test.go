@@ -128,6 +128,7 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		DefaultRoute bool
 		VS           string
 		Host         string // compared only when the case names one
+		Section      RuleSection
 	}
 	routed := func(vs string) got { return got{Action: ActionRoute, VS: vs} }
 	defaultRoute := got{Action: ActionRoute, DefaultRoute: true}
@@ -141,12 +142,12 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 	}{
 		{"a declared port reaches the host's routes", "httpbin.org:80", 0, nil, routed("httpbin")},
 		{"a port declared HTTPS takes no HTTP route: a plain request is opaque TCP to the service", "httpbin.org:8443", 0, nil, defaultRoute},
-		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org"}},
+		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org", Section: SectionTLS}},
 		{"an https request on a port declared HTTPS that no tls rule takes goes to the service itself", "https://secure.org:443", 0, nil, got{Action: ActionRoute, DefaultRoute: true, Host: "secure.org"}},
 		{"protocol names ignore case: tcp is TCP", "lower.org:7000", 0, nil, defaultRoute},
 		{"protocol names ignore case: http is HTTP", "lower.org:7001", 0, nil, routed("lower")},
-		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
-		{"a port declared TCP, by the service's address", "240.0.0.9:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal"}},
+		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal", Section: SectionTCP}},
+		{"a port declared TCP, by the service's address", "240.0.0.9:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal", Section: SectionTCP}},
 		{"a port declared HTTP takes the HTTP routes", "pg.internal:8080", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},
 		{"a port declared without a protocol is sniffed: HTTP takes the HTTP routes", "pg.internal:9000", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg.internal"}},
 		{"an undeclared port is for an unknown host: passthrough", "httpbin.org:9999", 0, nil, passthrough},
@@ -179,6 +180,9 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 				g := got{Action: d.Action, Status: d.Status, Passthrough: d.Passthrough, DefaultRoute: d.DefaultRoute, VS: d.VirtualService.Name}
 				if tc.want.Host != "" {
 					g.Host = d.Destination.Host
+				}
+				if tc.want.Section != 0 || d.Rule.Index >= 0 {
+					g.Section = d.Rule.Section
 				}
 				if d.Action == ActionRoute && (d.Path != "/x?y" || d.Authority != authority) {
 					t.Errorf("%s: forwarded as %q %q, want the request's own path and authority", name, d.Path, d.Authority)

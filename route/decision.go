@@ -55,6 +55,31 @@ type RuleRef struct {
 	Name       string
 	MatchIndex int
 	MatchName  string
+	// Section is the list Index is in: http, or, for a connection (and
+	// for a request decided as one, on a ServiceEntry port declared TLS
+	// or TCP), tcp or tls.
+	Section RuleSection
+}
+
+// RuleSection names a VirtualService's list of rules.
+type RuleSection uint8
+
+// The rule lists of a VirtualService.
+const (
+	SectionHTTP RuleSection = iota // spec.http
+	SectionTCP                     // spec.tcp
+	SectionTLS                     // spec.tls
+)
+
+// String returns the list's field name: "http", "tcp" or "tls".
+func (s RuleSection) String() string {
+	switch s {
+	case SectionTCP:
+		return "tcp"
+	case SectionTLS:
+		return "tls"
+	}
+	return "http"
 }
 
 // Redirect is the redirect a route answers with.

@@ -203,12 +203,7 @@ func (tr *l4Trace) skip(e *l4Entry, why string) {
 // ruleTrace describes rule e with its clauses, evaluated against req
 // unless it is nil.
 func (tr *l4Trace) ruleTrace(e *l4Entry, req *match.Request) RuleTrace {
-	rt := RuleTrace{VirtualService: e.vs.ref.Namespace + "/" + e.vs.ref.Name, Kind: "tcp", Index: e.rule.index, CatchAll: len(e.rule.matches) == 0}
-	for _, r := range e.vs.tls {
-		if r == e.rule {
-			rt.Kind = "tls"
-		}
-	}
+	rt := RuleTrace{VirtualService: e.vs.ref.Namespace + "/" + e.vs.ref.Name, Kind: e.rule.section.String(), Index: e.rule.index, CatchAll: len(e.rule.matches) == 0}
 	for _, m := range e.rule.matches {
 		ct := ClauseTrace{Index: m.index, Condition: m.m.String()}
 		if req != nil {

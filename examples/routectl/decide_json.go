@@ -39,6 +39,9 @@ type decisionOut struct {
 type ruleOut struct {
 	Index int    `json:"index"`
 	Name  string `json:"name,omitempty"`
+	// Section is "tcp" or "tls" for a rule of those lists; omitted for
+	// http.
+	Section string `json:"section,omitempty"`
 }
 
 type destinationOut struct {
@@ -102,6 +105,9 @@ func decisionJSON(cfg *route.Config, d *route.Decision) decisionOut {
 		out.VirtualService = d.VirtualService.Namespace + "/" + d.VirtualService.Name
 		if d.Rule.Index >= 0 {
 			out.Rule = &ruleOut{Index: d.Rule.Index, Name: d.Rule.Name}
+			if d.Rule.Section != route.SectionHTTP {
+				out.Rule.Section = d.Rule.Section.String()
+			}
 		}
 	}
 	if d.Destination.Host != "" && (d.Action == route.ActionRoute || d.Action == route.ActionUnavailable) {

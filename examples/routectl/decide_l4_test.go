@@ -26,7 +26,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tcp: the service is found by its ServiceEntry address; port and sourceLabels select the first rule",
 			args: append(tcp, "--dest", "10.1.0.5:5432", "--source-labels", "app=admin"),
 			want: map[string]any{
-				"virtualService": "default/db", "rule": map[string]any{"index": 0.0}, "action": "route",
+				"virtualService": "default/db", "rule": map[string]any{"index": 0.0, "section": "tcp"}, "action": "route",
 				"destination": map[string]any{"host": "db-primary.internal", "port": 5432.0},
 			},
 		},
@@ -34,7 +34,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tcp: --source-namespace selects the rule of the caller's namespace",
 			args: append(tcp, "--dest", "10.1.0.5:5432", "--source-namespace", "test"),
 			want: map[string]any{
-				"virtualService": "default/db", "rule": map[string]any{"index": 1.0}, "action": "route",
+				"virtualService": "default/db", "rule": map[string]any{"index": 1.0, "section": "tcp"}, "action": "route",
 				// no port in the destination: the port the connection was opened to
 				"destination": map[string]any{"host": "db-test.internal", "port": 5432.0},
 			},
@@ -43,7 +43,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tcp: destinationSubnets hold the original destination address",
 			args: append(tcp, "--dest", "10.1.0.5:5432"),
 			want: map[string]any{
-				"virtualService": "default/db", "rule": map[string]any{"index": 2.0}, "action": "route",
+				"virtualService": "default/db", "rule": map[string]any{"index": 2.0, "section": "tcp"}, "action": "route",
 				"destination": map[string]any{"host": "db-replica.internal", "port": 5432.0},
 			},
 		},
@@ -61,7 +61,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tcp: --port overrides the port of --dest",
 			args: append(tcp, "--dest", "10.1.0.5:6432", "--port", "5432", "--source-labels", "app=admin"),
 			want: map[string]any{
-				"virtualService": "default/db", "rule": map[string]any{"index": 0.0}, "action": "route",
+				"virtualService": "default/db", "rule": map[string]any{"index": 0.0, "section": "tcp"}, "action": "route",
 				"destination": map[string]any{"host": "db-primary.internal", "port": 5432.0},
 			},
 		},
@@ -69,7 +69,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tcp on a gateway: the server port selects the rule; the DestinationRule and its policy are printed",
 			args: append(tcp, "--gateway", "istio-system/passthrough", "--dest", "203.0.113.9:31400", "--seed", "1"),
 			want: map[string]any{
-				"virtualService": "default/echo", "rule": map[string]any{"index": 0.0}, "action": "route",
+				"virtualService": "default/echo", "rule": map[string]any{"index": 0.0, "section": "tcp"}, "action": "route",
 				"destination":     map[string]any{"host": "echo.default.svc.cluster.local", "subset": "a", "port": 9000.0},
 				"policy":          map[string]any{"connectionPool": map[string]any{"tcp": map[string]any{"maxConnections": 10.0}}},
 				"destinationRule": "default/echo",
@@ -79,7 +79,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tls: an exact SNI takes the first rule; the port defaults to 443",
 			args: append(tls, "--sni", "login.secure.com"),
 			want: map[string]any{
-				"virtualService": "default/secure", "rule": map[string]any{"index": 0.0}, "action": "route",
+				"virtualService": "default/secure", "rule": map[string]any{"index": 0.0, "section": "tls"}, "action": "route",
 				"destination": map[string]any{"host": "login.internal", "port": 443.0},
 			},
 		},
@@ -87,7 +87,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tls: a wildcard sniHost matches names at any depth below it",
 			args: append(tls, "--sni", "a.b.secure.com", "--dest", "10.0.0.9:443"),
 			want: map[string]any{
-				"virtualService": "default/secure", "rule": map[string]any{"index": 1.0}, "action": "route",
+				"virtualService": "default/secure", "rule": map[string]any{"index": 1.0, "section": "tls"}, "action": "route",
 				"destination": map[string]any{"host": "catchall.internal", "port": 443.0},
 			},
 		},
@@ -105,7 +105,7 @@ func TestDecideConnections(t *testing.T) {
 			name: "tls on a gateway the VirtualService binds",
 			args: append(tls, "--sni", "a.secure.com", "--gateway", "istio-system/passthrough"),
 			want: map[string]any{
-				"virtualService": "default/secure", "rule": map[string]any{"index": 1.0}, "action": "route",
+				"virtualService": "default/secure", "rule": map[string]any{"index": 1.0, "section": "tls"}, "action": "route",
 				"destination": map[string]any{"host": "catchall.internal", "port": 443.0},
 			},
 		},
