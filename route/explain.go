@@ -30,7 +30,9 @@ type Explanation struct {
 	Listener string `json:"listener,omitempty"`
 	// VirtualHost is the host whose routes served the request's authority,
 	// "" when none did. For a connection it is the host whose tcp rules
-	// and default route applied (TCP), or the one the SNI names (TLS).
+	// and default route applied (TCP), or, when no tls rule took it, the
+	// one the SNI names (TLS: tls rules are tried across the view by SNI,
+	// not by virtual host).
 	VirtualHost string `json:"virtualHost,omitempty"`
 	// HostRoute says how the authority was served when no rule list was
 	// walked (for a connection: when no rule took it): "default route",
