@@ -71,7 +71,7 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 	}
 	h := v.findHost(req.Authority)
 	if h.portScoped {
-		if l := v.listenerFor(req); l != listenHTTP {
+		if l := v.listenerFor(req, h.vh); l != listenHTTP {
 			t.decideOpaque(d, v, req, l)
 			return
 		}

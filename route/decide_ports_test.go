@@ -47,6 +47,39 @@ spec:
 ---
 apiVersion: networking.istio.io/v1alpha3
 kind: ServiceEntry
+metadata: {name: wild-api, namespace: default}
+spec:
+  hosts: ["*.googleapis.test"]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: pinned, namespace: default}
+spec:
+  hosts: [pinned.googleapis.test]
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: wild-api, namespace: default}
+spec:
+  hosts: ["*.googleapis.test"]
+  http: [{route: [{destination: {host: backend}}], timeout: 1s}]
+  tls:
+  - match: [{port: 443, sniHosts: ["*.googleapis.test"]}]
+    route: [{destination: {host: egress-proxy.internal, port: {number: 443}}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: own, namespace: default}
+spec:
+  hosts: [own.googleapis.test]
+  http: [{route: [{destination: {host: own.googleapis.test}}]}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
 metadata: {name: lower, namespace: default}
 spec:
   hosts: [lower.org]
@@ -144,6 +177,12 @@ func TestServiceEntryPortsScopeHTTPRoutes(t *testing.T) {
 		{"a port declared HTTPS takes no HTTP route: a plain request is opaque TCP to the service", "httpbin.org:8443", 0, nil, defaultRoute},
 		{"a port declared HTTPS takes no HTTP route: an https request is TLS, routed by SNI", "https://httpbin.org:8443", 0, nil, got{Action: ActionRoute, VS: "httpbin", Host: "httpbin.org", Section: SectionTLS}},
 		{"an https request on a port declared HTTPS that no tls rule takes goes to the service itself", "https://secure.org:443", 0, nil, got{Action: ActionRoute, DefaultRoute: true, Host: "secure.org"}},
+		{"a name under a wildcard ServiceEntry, on a port it does not declare: passthrough", "storage.googleapis.test:80", 0, nil, passthrough},
+		{"a name under a wildcard ServiceEntry, https on its HTTPS port: tls rules by SNI", "https://storage.googleapis.test:443", 0, nil,
+			got{Action: ActionRoute, VS: "wild-api", Host: "egress-proxy.internal", Section: SectionTLS}},
+		{"a name with a VirtualService of its own is not scoped by the wildcard ServiceEntry", "own.googleapis.test:80", 0, nil, routed("own")},
+		{"an exact ServiceEntry host under the wildcard keeps its own ports: declared", "pinned.googleapis.test:8080", 0, nil, routed("wild-api")},
+		{"an exact ServiceEntry host under the wildcard keeps its own ports: the wildcard's is not one", "pinned.googleapis.test:443", 0, nil, passthrough},
 		{"protocol names ignore case: tcp is TCP", "lower.org:7000", 0, nil, defaultRoute},
 		{"protocol names ignore case: http is HTTP", "lower.org:7001", 0, nil, routed("lower")},
 		{"a port declared TCP takes no HTTP route: the request is opaque TCP, routed by tcp rules", "pg.internal:5432", 0, nil, got{Action: ActionRoute, VS: "pg", Host: "pg-replica.internal", Section: SectionTCP}},

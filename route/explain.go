@@ -95,7 +95,7 @@ func (t *Table) Explain(req *match.Request) *Explanation {
 	}
 	vh := v.findVhost(req.Authority)
 	if vh != nil && vh.portScoped {
-		switch l := v.listenerFor(req); l {
+		switch l := v.listenerFor(req, vh); l {
 		case listenNone:
 			vh = nil
 			ex.Listener = fmt.Sprintf("none for %s on port %d: its ServiceEntries do not declare the port", req.Authority, requestPort(req))

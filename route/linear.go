@@ -26,7 +26,7 @@ func (t *Table) decideLinear(req *match.Request) (d Decision) {
 	h, _ := splitAuthority(req.Authority)
 	vh := linearVhost(v, strings.ToLower(h))
 	if vh != nil && vh.portScoped {
-		if l := v.listenerFor(req); l != listenHTTP {
+		if l := v.listenerFor(req, vh); l != listenHTTP {
 			t.decideOpaque(&d, v, req, l)
 			return d
 		}

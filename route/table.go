@@ -245,12 +245,13 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 // visible to mesh view v that declares ports (the union over its
 // ServiceEntries; the first to declare a port gives its protocol), under
 // each exact domain that leads to the host's virtual host: its domain
-// forms and its addresses. Istio puts a service's virtual host in the
-// outbound route configuration of each of its HTTP ports only, so a
-// request on another port does not reach it (virtualservice.md §1.1 on
-// domains; serviceentry.md "Ports", "Protocol"). Wildcard ServiceEntry
-// hosts, and hosts no ServiceEntry describes, whose ports are unknown,
-// take every port.
+// forms and its addresses, and for a "*.suffix" host in
+// v.portScopedWild. Istio puts a service's virtual host in the outbound
+// route configuration of each of its HTTP ports only, so a request on
+// another port does not reach it (virtualservice.md §1.1 on domains;
+// serviceentry.md "Ports", "Protocol"). Hosts no ServiceEntry describes,
+// whose ports are unknown, and "*" or partial wildcard hosts take every
+// port.
 func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 	declared := map[string]declaredPorts{}
 	for _, se := range c.ses {
@@ -258,8 +259,8 @@ func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 			continue
 		}
 		for _, h := range se.Spec.GetHosts() {
-			if h = ihost.Expand(h, se.Namespace, c.opts.domain); ihost.IsWildcard(h) {
-				continue
+			if h = ihost.Expand(h, se.Namespace, c.opts.domain); ihost.IsWildcard(h) && !strings.HasPrefix(h, "*.") {
+				continue // "*" and partial wildcards ("*-x.y") take every port
 			}
 			dp := declared[h]
 			for _, p := range se.Spec.GetPorts() {
@@ -292,10 +293,18 @@ func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 		if vh == nil || len(dp.all) == 0 {
 			continue
 		}
+		if ihost.IsWildcard(h) { // "*.suffix": the suffix entry, if it leads to vh
+			if r := v.suffixDot[h[1:]]; r != nil && r.vh == vh {
+				v.portScopedWild = append(v.portScopedWild, wildPorts{suffix: h[1:], vh: vh, dp: dp})
+				vh.portScoped = true
+			}
+			continue
+		}
 		for _, d := range domainForms(h, v.namespace, c.opts.domain) {
 			scope(d, vh, dp)
 		}
 	}
+	sortStable(v.portScopedWild, func(a, b wildPorts) bool { return len(a.suffix) > len(b.suffix) })
 	for addr, h := range c.seAddr {
 		if dp := declared[h]; len(dp.all) > 0 && claimed[h] != nil {
 			scope(strings.ToLower(addr), claimed[h], dp)

@@ -51,6 +51,11 @@ type view struct {
 	// TLS filter chains on the others. The records of the virtual hosts
 	// such domains lead to have portScoped set.
 	portScoped map[string]declaredPorts
+	// portScopedWild are the "*.suffix" ServiceEntry hosts that declare
+	// ports, longest suffix first, with the virtual host their suffix
+	// entry leads to: they scope the names under them that have no
+	// exact domain of their own.
+	portScopedWild []wildPorts
 
 	// refSlab and inlineSlab are the arrays the view's host records are
 	// allocated from.
@@ -432,6 +437,13 @@ type declaredPorts struct {
 	tls, tcp []uint32
 }
 
+// wildPorts is a "*.suffix" ServiceEntry host's declared ports.
+type wildPorts struct {
+	suffix string // ".suffix", lower case
+	vh     *vhost
+	dp     declaredPorts
+}
+
 // portListener is what a sidecar has on a request's port for its host.
 type portListener uint8
 
@@ -443,19 +455,31 @@ const (
 )
 
 // listenerFor returns what a sidecar has for the host req's authority
-// names on req's port: its HTTP routes, unless the host is a ServiceEntry
-// host that declares its ports and either not this one or this one with
-// a protocol other than HTTP (an unknown port, 0, is taken to be an HTTP
-// one). It is asked only of records with portScoped set, and allocates
-// nothing.
-func (v *view) listenerFor(req *match.Request) portListener {
+// names, whose virtual host is vh, on req's port: its HTTP routes, unless
+// the host is a ServiceEntry host (by an exact domain, or under a
+// "*.suffix" host whose virtual host vh is) that declares its ports and
+// either not this one or this one with a protocol other than HTTP (an
+// unknown port, 0, is taken to be an HTTP one). It is asked only of
+// records with portScoped set, and allocates nothing.
+func (v *view) listenerFor(req *match.Request, vh *vhost) portListener {
 	port := requestPort(req)
 	if port == 0 {
 		return listenHTTP
 	}
 	h, _ := splitAuthority(req.Authority)
 	var buf [255]byte
-	dp, ok := v.portScoped[foldASCIIInto(buf[:], h)]
+	name := foldASCIIInto(buf[:], h)
+	dp, ok := v.portScoped[name]
+	if !ok {
+		// a name under a "*.suffix" ServiceEntry host, served by its
+		// virtual host
+		for i := range v.portScopedWild {
+			if w := &v.portScopedWild[i]; w.vh == vh && len(name) > len(w.suffix) && strings.HasSuffix(name, w.suffix) {
+				dp, ok = w.dp, true
+				break
+			}
+		}
+	}
 	switch {
 	case !ok:
 		return listenHTTP
