@@ -46,6 +46,9 @@ func (c *client) prepare(ctx context.Context, method string, cc *grpc.ClientConn
 		authority = authorityFromTarget(cc.Target())
 	}
 	req := match.FromGRPC(method, authority, md)
+	if c.cfg.tls {
+		req.Scheme = "https"
+	}
 	d := c.cfg.decideOn(ctx, c.src, &req)
 	return d, req, md
 }

@@ -21,6 +21,7 @@ type Identity func(ctx context.Context, req *match.Request)
 
 type config struct {
 	authority     string
+	tls           bool
 	router        *Router
 	identity      Identity
 	rand          rand.Source
@@ -66,6 +67,14 @@ func newConfig(opts []Option) *config {
 // "reviews:9080"). Use it when the target is an address but the calls are
 // for a service name.
 func WithAuthority(authority string) Option { return func(c *config) { c.authority = authority } }
+
+// WithTLS tells the client interceptors that the ClientConn's calls go
+// over TLS (it has transport credentials), which they cannot see: calls
+// are then decided as https requests, so on a ServiceEntry port declared
+// TLS or HTTPS the VirtualService's tls rules route them by SNI, as Istio
+// routes the TLS connection. Without it they are decided as plaintext
+// HTTP/2 (scheme http). The server interceptors tell TLS from the peer.
+func WithTLS() Option { return func(c *config) { c.tls = true } }
 
 // WithRouter sends client calls to the endpoints chosen by r (one
 // connection per endpoint) instead of through the caller's ClientConn.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 
@@ -73,8 +74,13 @@ func (s *server) decide(ctx context.Context, method string) (context.Context, *r
 		authority = v[0]
 	}
 	req := match.FromGRPC(method, authority, md)
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		req.SourceIP = peerIP(p.Addr)
+	if p, ok := peer.FromContext(ctx); ok {
+		if p.Addr != nil {
+			req.SourceIP = peerIP(p.Addr)
+		}
+		if _, tls := p.AuthInfo.(credentials.TLSInfo); tls {
+			req.Scheme = "https"
+		}
 	}
 	dc := &decisionCtx{}
 	d := &dc.d
