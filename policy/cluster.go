@@ -46,6 +46,10 @@ type cluster struct {
 	// goroutines than the one building its transport, and without the
 	// sync.Once.
 	built atomic.Pointer[http.Transport]
+	// named are the transports of callers' own TLS sessions to other
+	// server names than host, by name (*clusterTransport; see
+	// Runtime.TransportNamed).
+	named sync.Map
 }
 
 // clusterState is the endpoints of one Service value with their balancer
@@ -81,11 +85,16 @@ func newCluster(rt *Runtime, t *Target) *cluster {
 // waited for; its connections are closed when the cluster is released.
 func (c *cluster) retire() { c.closeIdle() }
 
-// closeIdle closes the idle connections of c's transport, if it has one.
+// closeIdle closes the idle connections of c's transports, if it has
+// any.
 func (c *cluster) closeIdle() {
 	if tr := c.built.Load(); tr != nil {
 		tr.CloseIdleConnections()
 	}
+	c.named.Range(func(_, ct any) bool {
+		ct.(*clusterTransport).tr.CloseIdleConnections()
+		return true
+	})
 }
 
 // current returns the cluster's endpoint state, rebuilding it when the

@@ -564,3 +564,67 @@ func TestCloseTwiceAndConcurrentlyWithTraffic(t *testing.T) {
 	}
 	verifyNoLeaks(t, ignore)
 }
+
+// Close also closes the idle connections of the transports a cluster
+// keeps for callers' own TLS server names (TransportNamed).
+func TestCloseClosesNamedTransportsIdleConnections(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	ws := newWatchedServer(t, false, nil)
+	rt := NewRuntime(ws.registry(t, "named.test"))
+	tg := &Target{Host: "named.test", Port: 80}
+	l, err := rt.Pick(tg, &match.Request{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+l.Addr+"/", nil)
+	resp, err := rt.TransportNamed(tg, "caller.example.test").RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	l.Release(Result{Status: resp.StatusCode})
+	if opened, closed := ws.conns(); string(b) != "ok" || opened != 1 || closed != 0 {
+		t.Fatalf("before Close: body %q, %d connections opened, %d closed; want ok and 1 idle", b, opened, closed)
+	}
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ws.waitAllClosed(t, "after Close")
+	verifyNoLeaks(t, ignore)
+}
+
+// TransportNamed keeps one transport per server name, and sends through
+// the cluster's own transport what needs no name of its own.
+func TestTransportNamed(t *testing.T) {
+	rt := NewRuntime(subset.NewRegistry())
+	defer rt.Close()
+	tg := &Target{Host: "api.example.test", Port: 443}
+	simple := &Target{Host: "api.example.test", Port: 8443, Policy: &networking.TrafficPolicy{Tls: &networking.ClientTLSSettings{Mode: networking.ClientTLSSettings_SIMPLE}}}
+	base := rt.Transport(tg)
+	a, b := rt.TransportNamed(tg, "a.example.test"), rt.TransportNamed(tg, "b.example.test")
+	tests := []struct {
+		name string
+		got  http.RoundTripper
+		want http.RoundTripper
+		same bool
+	}{
+		{"one transport per name", rt.TransportNamed(tg, "a.example.test"), a, true},
+		{"another name, another transport", b, a, false},
+		{"names other than the host's have their own", a, base, false},
+		{"the host's own name: the cluster's transport", rt.TransportNamed(tg, "API.example.test"), base, true},
+		{"no name: the cluster's transport", rt.TransportNamed(tg, ""), base, true},
+		{"an address: the cluster's transport", rt.TransportNamed(tg, "10.0.0.7"), base, true},
+		{"a policy that originates TLS names its own server", rt.TransportNamed(simple, "a.example.test"), rt.Transport(simple), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if (tc.got == tc.want) != tc.same {
+				t.Errorf("same transport: %v, want %v", tc.got == tc.want, tc.same)
+			}
+		})
+	}
+	if ct, ok := a.(*clusterTransport); !ok || ct.tr.TLSClientConfig.ServerName != "a.example.test" {
+		t.Errorf("named transport %T does not name a.example.test", a)
+	}
+}

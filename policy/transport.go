@@ -45,6 +45,49 @@ func (rt *Runtime) TransportFor(t *Target) (http.RoundTripper, error) {
 	return c.transport, c.transportErr
 }
 
+// TransportNamed is Transport for a caller's own TLS session (an https
+// request) to server name: the name the caller's TLS names (SNI) and
+// verifies, its request's host. When that is not t's host, an address or
+// a wildcard, and t's policy originates no TLS of its own, the cluster
+// sends such requests through a transport of its own for that name, so
+// the session keeps the caller's name after a tls rule sent it to
+// another host, as Istio passes the caller's TLS through (say to an
+// egress gateway that routes by SNI). The cluster's balancer, limits and
+// outlier detection are shared; the connections are per name. Otherwise
+// it is Transport(t).
+func (rt *Runtime) TransportNamed(t *Target, serverName string) http.RoundTripper {
+	if t == nil || serverName == "" || strings.EqualFold(serverName, t.Host) || net.ParseIP(serverName) != nil ||
+		strings.HasPrefix(serverName, "*") || originatesTLS(t.Policy) {
+		return rt.Transport(t)
+	}
+	c, open := rt.clusterOrClosed(t)
+	if !open {
+		return rt.Transport(t)
+	}
+	if ct, ok := c.named.Load(serverName); ok {
+		return ct.(*clusterTransport)
+	}
+	tr, err := NewTransport(c.policy, serverName)
+	if err != nil {
+		return errRoundTripper{err}
+	}
+	ct := &clusterTransport{rt: rt, tr: tr, next: limitConnections(tr, c.policy)}
+	if prev, loaded := c.named.LoadOrStore(serverName, ct); loaded {
+		return prev.(*clusterTransport)
+	}
+	return ct
+}
+
+// originatesTLS reports whether policy p has the upstream connection use
+// TLS of its own (a tls block with mode SIMPLE or MUTUAL).
+func originatesTLS(p *networking.TrafficPolicy) bool {
+	switch p.GetTls().GetMode() {
+	case networking.ClientTLSSettings_SIMPLE, networking.ClientTLSSettings_MUTUAL, networking.ClientTLSSettings_ISTIO_MUTUAL:
+		return true
+	}
+	return false
+}
+
 // clusterTransport is the RoundTripper of a cluster: its transport, with
 // the connection limits of limitConnections, that refuses round trips
 // once the runtime is closed, so that a RoundTripper kept from before

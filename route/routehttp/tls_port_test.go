@@ -73,9 +73,32 @@ spec:
 
 // TestTransportSendsTheRequestHostAsSNI checks that a caller's own https
 // request, to a destination no DestinationRule gives TLS settings, is
-// sent with the destination host as TLS server name, as the caller would
-// send it, though the Transport dials the endpoint's address.
+// sent with the request's host as TLS server name, as the caller would
+// send it, though the Transport dials an endpoint's address: also when a
+// tls rule sent it to another host (an egress gateway that routes by
+// SNI), as Istio passes the caller's TLS session through.
 func TestTransportSendsTheRequestHostAsSNI(t *testing.T) {
+	tests := []struct {
+		name, url, sni string
+	}{
+		{"the destination is the request's host", "https://api.example.test/x", "api.example.test"},
+		{"a tls rule sends it to the egress gateway", "https://edition.example.test/x", "edition.example.test"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sniSeen(t, tc.url); got != tc.sni {
+				t.Errorf("the endpoint saw server name %q, want %q", got, tc.sni)
+			}
+		})
+	}
+}
+
+// sniSeen sends a GET for url through a Transport whose services all have
+// one loopback TLS endpoint, and returns the server name its handshake
+// saw. api.example.test is a service; edition.example.test's tls rule
+// sends it to egress.example.test.
+func sniSeen(t *testing.T, url string) string {
+	t.Helper()
 	sni := make(chan string, 1)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.TLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -91,30 +114,40 @@ func TestTransportSendsTheRequestHostAsSNI(t *testing.T) {
 	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)
 	reg := subset.NewRegistry()
-	reg.SetService(subset.Service{
-		Host:      "api.example.test",
-		Ports:     []subset.ServicePort{{Number: 443, Name: "https"}},
-		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
-	})
+	for _, h := range []string{"api.example.test", "egress.example.test"} {
+		reg.SetService(subset.Service{
+			Host:      h,
+			Ports:     []subset.ServicePort{{Number: 443, Name: "https"}},
+			Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
+		})
+	}
 	tbl := compileYAML(t, `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: api, namespace: default}
 spec:
-  hosts: [api.example.test]
+  hosts: [api.example.test, edition.example.test, egress.example.test]
   ports: [{number: 443, name: https, protocol: HTTPS}]
   resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: edition-via-egress, namespace: default}
+spec:
+  hosts: [edition.example.test]
+  tls:
+  - match: [{port: 443, sniHosts: [edition.example.test]}]
+    route: [{destination: {host: egress.example.test, port: {number: 443}}}]
 `)
 	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
-	if resp, err := client.Get("https://api.example.test/x"); err == nil {
+	if resp, err := client.Get(url); err == nil {
 		resp.Body.Close() // the certificate is not trusted: a 503
 	}
 	select {
 	case got := <-sni:
-		if got != "api.example.test" {
-			t.Errorf("the endpoint saw server name %q, want api.example.test", got)
-		}
+		return got
 	case <-time.After(5 * time.Second):
 		t.Fatal("no TLS handshake reached the endpoint")
 	}
+	return ""
 }

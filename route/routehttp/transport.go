@@ -31,6 +31,12 @@ type upstreamTransports interface {
 	Transport(t *policy.Target) http.RoundTripper
 }
 
+// namedTransports is implemented by runtimes that keep a transport per
+// TLS server name a caller's own https requests name (policy.Runtime).
+type namedTransports interface {
+	TransportNamed(t *policy.Target, serverName string) http.RoundTripper
+}
+
 // transport is the RoundTripper NewTransport returns.
 type transport struct {
 	src  route.TableSource
@@ -217,7 +223,7 @@ func (t *transport) forward(req *http.Request, d *route.Decision, view *match.Re
 			callIf(release)
 			return nil, berr
 		}
-		resp, rerr := t.upstream(&d.Target).RoundTrip(&a.out.req)
+		resp, rerr := t.upstreamFor(&d.Target, req).RoundTrip(&a.out.req)
 		// The retry slot (if this attempt is a retry) is held until the
 		// attempt has its answer.
 		callIf(retryRelease)
@@ -361,6 +367,19 @@ func (t *transport) upstream(target *policy.Target) http.RoundTripper {
 		}
 	}
 	return t.base
+}
+
+// upstreamFor is upstream for the caller's request req: a caller's own
+// https request keeps the TLS server name it gives (its host) wherever
+// the decision sends it, as the caller's TLS session does through an
+// Istio sidecar (policy.Runtime.TransportNamed).
+func (t *transport) upstreamFor(target *policy.Target, req *http.Request) http.RoundTripper {
+	if t.cfg.upstream == nil && req.URL != nil && req.URL.Scheme == "https" {
+		if nt, ok := t.eps.(namedTransports); ok {
+			return nt.TransportNamed(target, req.URL.Hostname())
+		}
+	}
+	return t.upstream(target)
 }
 
 // upstreamHeader is the header every attempt starts from: a copy of the
