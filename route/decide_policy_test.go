@@ -472,3 +472,49 @@ func TestMirrorWithoutPortTakesTheRequestPort(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// Two callers whose DestinationRules for a host carry the same name but
+// merge differently (a later rule is exported to one of them only)
+// resolve the host's subsets each by their own merge.
+func TestCallersMergingDifferentlyKeepTheirOwnTargets(t *testing.T) {
+	tbl := compileYAML(t, `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews.shop.svc.cluster.local]
+  http: [{route: [{destination: {host: reviews.shop.svc.cluster.local, subset: v2, port: {number: 9080}}}]}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews-v2, namespace: shop, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  host: reviews
+  exportTo: ["."]
+  subsets: [{name: v2, labels: {version: v2}}]
+`)
+	tests := []struct {
+		name, ns string
+		want     Action
+	}{
+		{"the namespace that sees both rules has subset v2", "shop", ActionRoute},
+		{"a namespace that sees only the first has none", "another", ActionUnavailable},
+		{"nor has one that sorts before it", "aaa", ActionUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req("GET", "reviews.shop.svc.cluster.local", "/")
+			r.SourceNamespace = tc.ns
+			if d := tbl.Decide(r); d.Action != tc.want || d.DestinationRule.Name != "reviews" {
+				t.Errorf("%v under %v, want %v under shop/reviews", d.Action, d.DestinationRule, tc.want)
+			}
+		})
+	}
+}

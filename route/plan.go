@@ -377,8 +377,8 @@ func sharedTarget(ts []*targetInfo) bool {
 
 // canonicalTargets makes the targets that views resolved like the first
 // view's one pointer: views differ only by the caller namespace's
-// DestinationRule, so two targets of a host and subset under the same
-// DestinationRule are the same.
+// DestinationRules, so two targets of a host and subset under the same
+// rules, merged alike, are the same.
 func canonicalTargets(ts []*targetInfo) {
 	for i := 1; i < len(ts); i++ {
 		if sameTarget(ts[i], ts[0]) {
@@ -388,7 +388,7 @@ func canonicalTargets(ts []*targetInfo) {
 }
 
 func sameTarget(a, b *targetInfo) bool {
-	return a == b || (a.host == b.host && a.subset == b.subset && a.dr == b.dr && a.selected == nil && b.selected == nil)
+	return a == b || (a.host == b.host && a.subset == b.subset && sameMerge(a.from, b.from) && a.selected == nil && b.selected == nil)
 }
 
 // buildPlans builds the plan of every HTTP rule and every default route,
