@@ -79,6 +79,34 @@ func isConnectFailure(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// tlsFailureReason returns why a TLS handshake failed, "" when err is no
+// TLS failure: Envoy appends it to the connection failure's reply
+// ("transport failure reason: TLS error: ..."), which otherwise hides a
+// certificate the caller's trust refused.
+func tlsFailureReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var rh tls.RecordHeaderError
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var al tls.AlertError
+	switch {
+	case errors.As(err, &cv):
+		return cv.Err.Error()
+	case errors.As(err, &ua):
+		return ua.Error()
+	case errors.As(err, &hn):
+		return hn.Error()
+	case errors.As(err, &al):
+		return al.Error()
+	case errors.As(err, &rh):
+		return rh.Error()
+	}
+	return ""
+}
+
 // retriableFailure reports whether a failed attempt without a response is
 // retried under the conditions in on, following Envoy's
 // RetryStateImpl::wouldRetryFromReset and its per-try timeout rule.

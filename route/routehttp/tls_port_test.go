@@ -151,3 +151,31 @@ spec:
 	}
 	return ""
 }
+
+// TestTLSFailureReplySaysWhy checks that a connection failure caused by
+// the TLS handshake says why, as Envoy's reply appends its transport
+// failure reason.
+func TestTLSFailureReplySaysWhy(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.StartTLS()
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client refuses the test certificate
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	reg := subset.NewRegistry()
+	reg.SetService(subset.Service{Host: "api.example.test", Ports: []subset.ServicePort{{Number: 443, Name: "https"}},
+		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}}})
+	tbl := compileYAML(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: default}\nspec:\n  hosts: [api.example.test]\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n  resolution: DNS\n")
+	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
+	resp, err := client.Get("https://api.example.test/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The test certificate names example.com, and no root trusts it.
+	want := BodyConnectFailure + ", transport failure reason: TLS error: x509: certificate is valid for example.com, *.example.com, not api.example.test"
+	if resp.StatusCode != 503 || string(b) != want {
+		t.Errorf("got %d %q, want 503 %q", resp.StatusCode, b, want)
+	}
+}

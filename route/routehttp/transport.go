@@ -309,6 +309,9 @@ func (t *transport) finish(req *http.Request, d *route.Decision, a attempt, resp
 	a.stop()
 	callIf(release)
 	status, text := failureReply(f)
+	if reason := tlsFailureReason(rerr); f == failConnect && reason != "" {
+		text += ", transport failure reason: TLS error: " + reason
+	}
 	return routerResponse(req, d, status, text), nil
 }
 
