@@ -3,6 +3,7 @@ package route
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/meshroute/meshroute/match"
@@ -198,7 +199,7 @@ func (ex *Explanation) setView(v *view, req *match.Request) bool {
 // for a taken one whose rules did not ("" for none).
 func (ex *Explanation) considered(v *view, serves func(*compiledVS) bool, unserved string) {
 	for _, c := range v.considered {
-		tr := VirtualServiceTrace{VirtualService: c.vs.ref.Namespace + "/" + c.vs.ref.Name, Taken: c.taken, Reason: c.reason, Hosts: c.hosts}
+		tr := VirtualServiceTrace{VirtualService: c.vs.ref.Namespace + "/" + c.vs.ref.Name, Taken: c.taken, Reason: c.reason, Hosts: slices.Clone(c.hosts)}
 		tr.ServesRequest = serves(c.vs)
 		if tr.Taken && !tr.ServesRequest && tr.Reason == "" {
 			tr.Reason = unserved

@@ -2,6 +2,7 @@ package route
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -94,5 +95,22 @@ func TestExplainNamesTheOlderVirtualServiceThatWonTheHost(t *testing.T) {
 	}
 	if newer.Taken || !strings.Contains(newer.Reason, "already claimed by default/a-older, which is older") {
 		t.Errorf("b-newer: %+v, want skipped because a-older claimed the host", newer)
+	}
+}
+
+// An Explanation is the caller's: changing it changes no later one.
+func TestExplanationIsACopy(t *testing.T) {
+	tbl := compileYAML(t, workedExample)
+	r := req("GET", "reviews.bookinfo", "/")
+	r.SourceNamespace = "bookinfo"
+	first := tbl.Explain(r)
+	want := fmt.Sprint(tbl.Explain(r).VirtualServices)
+	for i := range first.VirtualServices {
+		for j := range first.VirtualServices[i].Hosts {
+			first.VirtualServices[i].Hosts[j] = "changed"
+		}
+	}
+	if got := fmt.Sprint(tbl.Explain(r).VirtualServices); got != want || !strings.Contains(want, "reviews") {
+		t.Errorf("after changing an explanation's hosts, Explain gives %s, want %s", got, want)
 	}
 }

@@ -185,9 +185,14 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 			v.consider(vs, false, "not exported to namespace "+quoteNS(ns)+" (exportTo: "+vs.export.String()+")", nil)
 			continue
 		}
+		// got is the hosts taken; until one is lost they are a prefix of
+		// vs.hosts, which is shared rather than copied (most take all).
 		var got, lost []string
-		for _, h := range vs.hosts {
+		for i, h := range vs.hosts {
 			if owner := claimed[h]; owner != nil {
+				if lost == nil {
+					got = append(make([]string, 0, len(vs.hosts)-1), vs.hosts[:i]...)
+				}
 				lost = append(lost, h+" (already claimed by "+owner.vss[0].ref.Namespace+"/"+owner.vss[0].ref.Name+", which is older)")
 				continue
 			}
@@ -200,7 +205,12 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 			}
 			claimed[h] = vh
 			v.vhosts = append(v.vhosts, vh)
-			got = append(got, h)
+			if lost != nil {
+				got = append(got, h)
+			}
+		}
+		if lost == nil {
+			got = vs.hosts
 		}
 		v.addL4(vs)
 		reason := ""
