@@ -108,19 +108,7 @@ func sniSeen(t *testing.T, url string) string {
 		}
 		return nil, nil
 	}}
-	srv.StartTLS()
-	defer srv.Close()
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client refuses the test certificate
-	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
-	reg := subset.NewRegistry()
-	for _, h := range []string{"api.example.test", "egress.example.test"} {
-		reg.SetService(subset.Service{
-			Host:      h,
-			Ports:     []subset.ServicePort{{Number: 443, Name: "https"}},
-			Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}},
-		})
-	}
+	reg := untrustedTLSServices(t, srv, "api.example.test", "egress.example.test")
 	tbl := compileYAML(t, `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -157,14 +145,7 @@ spec:
 // failure reason.
 func TestTLSFailureReplySaysWhy(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	srv.StartTLS()
-	defer srv.Close()
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client refuses the test certificate
-	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
-	reg := subset.NewRegistry()
-	reg.SetService(subset.Service{Host: "api.example.test", Ports: []subset.ServicePort{{Number: 443, Name: "https"}},
-		Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}}})
+	reg := untrustedTLSServices(t, srv, "api.example.test")
 	tbl := compileYAML(t, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: default}\nspec:\n  hosts: [api.example.test]\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n  resolution: DNS\n")
 	client := &http.Client{Transport: NewTransport(tbl, policy.NewRuntime(reg))}
 	resp, err := client.Get("https://api.example.test/x")
@@ -178,4 +159,23 @@ func TestTLSFailureReplySaysWhy(t *testing.T) {
 	if resp.StatusCode != 503 || string(b) != want {
 		t.Errorf("got %d %q, want 503 %q", resp.StatusCode, b, want)
 	}
+}
+
+// untrustedTLSServices starts srv with TLS on 127.0.0.1 (its test
+// certificate, which no client here trusts, so its handshake errors are
+// not logged), closed when the test ends, and returns a registry where
+// each host is a service on port 443 with srv as its one endpoint.
+func untrustedTLSServices(t *testing.T, srv *httptest.Server, hosts ...string) *subset.Registry {
+	t.Helper()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	reg := subset.NewRegistry()
+	for _, h := range hosts {
+		reg.SetService(subset.Service{Host: h, Ports: []subset.ServicePort{{Number: 443, Name: "https"}},
+			Endpoints: []subset.Endpoint{{Address: host, Port: uint32(p)}}})
+	}
+	return reg
 }
