@@ -3,7 +3,9 @@ package route
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/meshroute/meshroute/match"
@@ -298,13 +300,20 @@ func (ex *Explanation) String() string {
 	}
 	d := &ex.Decision
 	fmt.Fprintf(&b, "decision: %s", d.Action)
-	switch d.Action {
-	case ActionRoute:
+	switch {
+	case d.Action == ActionRoute && d.Passthrough:
+		// Envoy's PassthroughCluster forwards to the original destination.
+		dst := d.Target.Host
+		if d.Target.Port != 0 {
+			dst = net.JoinHostPort(dst, strconv.FormatUint(uint64(d.Target.Port), 10))
+		}
+		fmt.Fprintf(&b, " to PassthroughCluster (original destination %s)", dst)
+	case d.Action == ActionRoute:
 		fmt.Fprintf(&b, " to %s", d.Target.Key())
 		if d.Path != "" {
 			fmt.Fprintf(&b, " path %s", d.Path)
 		}
-	case ActionRedirect:
+	case d.Action == ActionRedirect:
 		fmt.Fprintf(&b, " %d %s", d.Redirect.Code, d.Redirect.Location)
 	default:
 		if d.Status != 0 {

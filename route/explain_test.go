@@ -83,6 +83,17 @@ func TestExplainUnknownHostPassesThrough(t *testing.T) {
 	if ex.HostRoute != "passthrough" || ex.VirtualHost != "" || !ex.Decision.Passthrough {
 		t.Errorf("got %+v", ex)
 	}
+	// the decision line names Envoy's PassthroughCluster, not a service
+	// cluster for a host the registry does not have
+	if want := "decision: route to PassthroughCluster (original destination nowhere.net)\n"; !strings.HasSuffix(ex.String(), want) {
+		t.Errorf("String() ends:\n%s\nwant it to end with %q", ex.String(), want)
+	}
+	onPort := req("GET", "nowhere.net", "/")
+	onPort.Port = 8080
+	ex = compileYAML(t, workedExample).Explain(onPort)
+	if want := "decision: route to PassthroughCluster (original destination nowhere.net:8080)\n"; !strings.HasSuffix(ex.String(), want) {
+		t.Errorf("String() ends:\n%s\nwant it to end with %q", ex.String(), want)
+	}
 }
 
 func TestExplainNamesTheOlderVirtualServiceThatWonTheHost(t *testing.T) {

@@ -226,7 +226,7 @@ rules tried:
   rule default/secure tls[1]: no match
     match[0] port 443 && sni in ["*.secure.com"]: failed: sni: "secure.com" is not one of ["*.secure.com"]
 no rule took the connection: passthrough
-decision: route to outbound|443||secure.com
+decision: route to PassthroughCluster (original destination secure.com:443)
 `,
 		},
 		{
