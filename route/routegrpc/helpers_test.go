@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +21,10 @@ import (
 	"github.com/meshroute/meshroute/policy"
 	"github.com/meshroute/meshroute/route"
 )
+
+// TestMain fails the package if a test leaves goroutines behind: mirrors,
+// retry timers, stream attempts and connections must all end.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // backend is a real interop TestService that says who it is, records what
 // it received and fails calls as a test scripts it.
