@@ -49,7 +49,92 @@ func (v *validator) crossObject(cfg *Config) {
 		}
 	}
 	v.hostConflicts(cfg.VirtualServices)
+	v.registryGaps(cfg)
 	v.duplicates(cfg)
+}
+
+// registryGaps warns where a VirtualService sends traffic, or a
+// DestinationRule applies, to a host that is neither a ServiceEntry host
+// nor a Kubernetes service name (a short name, or
+// name.namespace.svc.<domain>). Istio has no service for such a host: a
+// route to it finds no cluster and is answered 503 (flag NC), a mirror to
+// it sends nothing, and a DestinationRule for it applies to nothing
+// (virtualservice.md §4, destinationrule.md §1). meshroute, which does
+// not see Kubernetes services and takes endpoints from any registry, routes
+// to the host and applies the rule, so the warning names both behaviours.
+// Hosts a wildcard ServiceEntry host covers are left alone.
+func (v *validator) registryGaps(cfg *Config) {
+	var exact = map[string]bool{}
+	var wild []string
+	for _, se := range cfg.ServiceEntries {
+		if se == nil || se.Spec == nil {
+			continue
+		}
+		for _, h := range se.Spec.Hosts {
+			h = host.Expand(h, se.Namespace, host.DefaultDomain)
+			if host.IsWildcard(h) {
+				wild = append(wild, h)
+			} else {
+				exact[h] = true
+			}
+		}
+	}
+	// outside reports whether host h, as written, names no service. A
+	// short name (no dot) expands to a Kubernetes service name; a name
+	// with a dot is taken as written (virtualservice.md §1.1).
+	outside := func(h string) bool {
+		if !strings.Contains(h, ".") || host.IsWildcard(h) {
+			return false
+		}
+		h = strings.ToLower(h)
+		if exact[h] || isKubernetesServiceName(h) {
+			return false
+		}
+		for _, w := range wild {
+			if host.SubsetOf(h, w) {
+				return false
+			}
+		}
+		return host.ValidateWildcardDomain(h) == nil // an invalid host has its own error
+	}
+	for _, vs := range cfg.VirtualServices {
+		if vs == nil || vs.Spec == nil {
+			continue
+		}
+		v.object(&vs.Meta, KindVirtualService)
+		eachDestination(vs, func(at destAt, d *networking.Destination) {
+			if !outside(d.GetHost()) {
+				return
+			}
+			what := "a request routed here gets 503 (no cluster, flag NC)"
+			if at.kind != destRoute {
+				what = "nothing is mirrored"
+			}
+			at.field(func(f fieldPath) {
+				v.warnf("host-not-in-registry", f.dot(".host"), q(d.GetHost()),
+					"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio has no cluster for it, so %s; meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry", what)
+			})
+		})
+	}
+	for _, dr := range cfg.DestinationRules {
+		if dr == nil || dr.Spec == nil {
+			continue
+		}
+		if outside(dr.Spec.Host) {
+			v.object(&dr.Meta, KindDestinationRule)
+			v.warnf("host-not-in-registry", field("spec.host"), q(dr.Spec.Host),
+				"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic. Declare the host with a ServiceEntry")
+		}
+	}
+}
+
+// isKubernetesServiceName reports whether h has the form of a
+// Kubernetes service's name, name.namespace.svc.<domain>: meshroute does
+// not see Kubernetes services, so it takes such a name to be one.
+func isKubernetesServiceName(h string) bool {
+	_, rest, _ := strings.Cut(h, ".")   // namespace.svc.<domain>
+	_, rest, _ = strings.Cut(rest, ".") // svc.<domain>
+	return strings.HasPrefix(rest, "svc.") && len(rest) > len("svc.")
 }
 
 // duplicates warns about objects defined twice (same kind, namespace and
@@ -137,31 +222,69 @@ func (v *validator) subsetRefs(cfg *Config, vs *VirtualService) {
 			"is not defined by DestinationRule %s (its subsets: %s), so every request routed here fails with 503 (no cluster)",
 			found[0].Ref(KindDestinationRule).Namespace+"/"+found[0].Name, strings.Join(names, ", "))
 	}
+	eachDestination(vs, func(at destAt, d *networking.Destination) {
+		if d != nil && d.Subset != "" && d.Host != "" {
+			at.field(func(f fieldPath) { check(f, d) })
+		}
+	})
+}
+
+// destKind says where in a rule a destination is.
+type destKind uint8
+
+const (
+	destRoute   destKind = iota // route[index].destination
+	destMirror                  // mirror
+	destMirrors                 // mirrors[index].destination
+)
+
+// destAt locates a destination of a VirtualService without building its
+// field path, which only a problem needs.
+type destAt struct {
+	section     string // "spec.http", "spec.tcp" or "spec.tls"
+	rule, index int
+	kind        destKind
+}
+
+// field calls fn with the destination's field path, e.g.
+// spec.http[1].route[0].destination.
+func (a destAt) field(fn func(fieldPath)) {
+	rf := fieldAt(a.section, a.rule)
+	switch a.kind {
+	case destMirror:
+		fn(rf.dot(".mirror"))
+	case destMirrors:
+		mf := rf.at(".mirrors", a.index)
+		fn(mf.dot(".destination"))
+	default:
+		df := rf.at(".route", a.index)
+		fn(df.dot(".destination"))
+	}
+}
+
+// eachDestination calls f with the place and value of every destination
+// of vs: http, tcp and tls routes, and mirrors.
+func eachDestination(vs *VirtualService, f func(destAt, *networking.Destination)) {
 	s := vs.Spec
 	for i, r := range s.Http {
-		f := fieldAt("spec.http", i)
 		for j, d := range r.GetRoute() {
-			df := f.at(".route", j)
-			check(df.dot(".destination"), d.GetDestination())
+			f(destAt{"spec.http", i, j, destRoute}, d.GetDestination())
 		}
-		check(f.dot(".mirror"), r.GetMirror())
+		if m := r.GetMirror(); m != nil {
+			f(destAt{"spec.http", i, 0, destMirror}, m)
+		}
 		for j, m := range r.GetMirrors() {
-			mf := f.at(".mirrors", j)
-			check(mf.dot(".destination"), m.GetDestination())
+			f(destAt{"spec.http", i, j, destMirrors}, m.GetDestination())
 		}
 	}
 	for i, r := range s.Tcp {
-		f := fieldAt("spec.tcp", i)
 		for j, d := range r.GetRoute() {
-			df := f.at(".route", j)
-			check(df.dot(".destination"), d.GetDestination())
+			f(destAt{"spec.tcp", i, j, destRoute}, d.GetDestination())
 		}
 	}
 	for i, r := range s.Tls {
-		f := fieldAt("spec.tls", i)
 		for j, d := range r.GetRoute() {
-			df := f.at(".route", j)
-			check(df.dot(".destination"), d.GetDestination())
+			f(destAt{"spec.tls", i, j, destRoute}, d.GetDestination())
 		}
 	}
 }

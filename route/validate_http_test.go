@@ -87,7 +87,8 @@ func TestValidateHTTPRouteRules(t *testing.T) {
 		},
 		{
 			name: "a subset defined by a wildcard DestinationRule is silent",
-			yaml: docs(httpVS("- route: [{destination: {host: r.foo.com, subset: v1}}]\n  timeout: 5s\n"), drDoc("host: '*.foo.com'\nsubsets: [{name: v1}]")),
+			yaml: docs(httpVS("- route: [{destination: {host: r.foo.com, subset: v1}}]\n  timeout: 5s\n"), drDoc("host: '*.foo.com'\nsubsets: [{name: v1}]"),
+				seDoc("hosts: ['*.foo.com']\nports: [{number: 80, name: http, protocol: HTTP}]")),
 		},
 		{
 			name: "durations are at least 1ms",

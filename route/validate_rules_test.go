@@ -229,3 +229,66 @@ func TestValidateVirtualServiceRules(t *testing.T) {
 		},
 	})
 }
+
+// TestValidateHostsOutsideTheRegistry pins the warning for destinations and
+// DestinationRules whose host is neither a ServiceEntry host nor a
+// Kubernetes service name: Istio has no service for it (virtualservice.md
+// §4 "Unknown host ⇒ cluster missing ⇒ 503 NC"; destinationrule.md §1
+// "DRs for hosts not in the registry are ignored").
+func TestValidateHostsOutsideTheRegistry(t *testing.T) {
+	const (
+		notInRegistry = `is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio has no cluster for it, so `
+		routed        = `a request routed here gets 503 (no cluster, flag NC); meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry`
+		mirrored      = `nothing is mirrored; meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry`
+		drIgnored     = `is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic. Declare the host with a ServiceEntry`
+		apiSE         = "hosts: [api.example.com]\nports: [{number: 443, name: https, protocol: HTTPS}]"
+	)
+	runRuleCases(t, []ruleCase{
+		{
+			name: "a route to a host no ServiceEntry declares is warned",
+			yaml: httpVS("- route: [{destination: {host: api.example.com}}]\n  timeout: 5s\n"),
+			want: []string{vsWarn(`spec.http[0].route[0].destination.host: "api.example.com" ` + notInRegistry + routed)},
+		},
+		{
+			name: "a route to a ServiceEntry host is silent",
+			yaml: docs(httpVS("- route: [{destination: {host: API.example.com}}]\n  timeout: 5s\n"), seDoc(apiSE)),
+		},
+		{
+			name: "a route to a host a wildcard ServiceEntry host covers is silent",
+			yaml: docs(httpVS("- route: [{destination: {host: api.example.com}}]\n  timeout: 5s\n"), seDoc("hosts: ['*.example.com']\nports: [{number: 80, name: http}]")),
+		},
+		{
+			name: "short names and Kubernetes service names are taken to be services",
+			yaml: httpVS("- route: [{destination: {host: r}, weight: 50}, {destination: {host: ratings.other.svc.cluster.local}, weight: 50}]\n  timeout: 5s\n"),
+		},
+		{
+			name: "a name.namespace host is not expanded, so it is outside the registry",
+			yaml: httpVS("- route: [{destination: {host: reviews.bookinfo}}]\n  timeout: 5s\n"),
+			want: []string{vsWarn(`spec.http[0].route[0].destination.host: "reviews.bookinfo" ` + notInRegistry + routed)},
+		},
+		{
+			name: "a mirror to a host outside the registry mirrors nothing in Istio",
+			yaml: httpVS("- route: [{destination: {host: r}}]\n  timeout: 5s\n  mirror: {host: shadow.example.com}\n"),
+			want: []string{vsWarn(`spec.http[0].mirror.host: "shadow.example.com" ` + notInRegistry + mirrored)},
+		},
+		{
+			name: "a mirrors entry to a host outside the registry mirrors nothing in Istio",
+			yaml: httpVS("- route: [{destination: {host: r}}]\n  timeout: 5s\n  mirrors: [{destination: {host: shadow.example.com}}]\n"),
+			want: []string{vsWarn(`spec.http[0].mirrors[0].destination.host: "shadow.example.com" ` + notInRegistry + mirrored)},
+		},
+		{
+			name: "tcp and tls routes are checked too",
+			yaml: vsDoc("hosts: [api.example.com]\ntcp:\n- route: [{destination: {host: db.example.com}}]\ntls:\n- match: [{sniHosts: [api.example.com]}]\n  route: [{destination: {host: api.example.com}}]") + "---\n" + seDoc(apiSE),
+			want: []string{vsWarn(`spec.tcp[0].route[0].destination.host: "db.example.com" ` + notInRegistry + routed)},
+		},
+		{
+			name: "a DestinationRule for a host no ServiceEntry declares is warned",
+			yaml: drDoc("host: api.example.com\ntrafficPolicy: {tls: {mode: SIMPLE}}"),
+			want: []string{`warning: DestinationRule default/r: spec.host: "api.example.com" ` + drIgnored},
+		},
+		{
+			name: "a DestinationRule for a ServiceEntry host is silent",
+			yaml: docs(drDoc("host: api.example.com\ntrafficPolicy: {tls: {mode: SIMPLE}}"), seDoc(apiSE)),
+		},
+	})
+}
