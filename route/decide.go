@@ -71,7 +71,12 @@ func (t *Table) decide(d *Decision, req *match.Request) {
 	}
 	h := v.findHost(req.Authority)
 	if h.portScoped {
-		if l := v.listenerFor(req, h.vh); l != listenHTTP {
+		if h.port80 {
+			if p := requestPort(req); p != 0 && p != 80 {
+				t.unknownHost(d, v, req)
+				return
+			}
+		} else if l := v.listenerFor(req, h.vh); l != listenHTTP {
 			t.decideOpaque(d, v, req, l)
 			return
 		}

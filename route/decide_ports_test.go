@@ -261,3 +261,125 @@ func TestExplainFollowsServiceEntryPorts(t *testing.T) {
 		})
 	}
 }
+
+// outsideConfig has VirtualService hosts no ServiceEntry declares and that
+// are not Kubernetes service names: Istio has no service for them, and
+// puts their virtual hosts on port 80 only, unless the VirtualService also
+// names a service on the port (buildSidecarOutboundHTTPRouteConfig: "only
+// select virtualServices that matches a service" unless the port is 80).
+const outsideConfig = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ext, namespace: default}
+spec:
+  hosts: [api.example.test]
+  http:
+  - route: [{destination: {host: api.example.test}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mixed, namespace: default}
+spec:
+  hosts: [alias.example.test, svc.example.test]
+  http:
+  - route: [{destination: {host: svc.example.test}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: svc, namespace: default}
+spec:
+  hosts: [svc.example.test]
+  ports: [{number: 9000, name: http, protocol: HTTP}, {number: 9443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: kube, namespace: default}
+spec:
+  hosts: [reviews, reviews.example.test]
+  http:
+  - route: [{destination: {host: reviews}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: under-wild, namespace: default}
+spec:
+  hosts: [a.wild.test]
+  http:
+  - route: [{destination: {host: a.wild.test}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: wild, namespace: default}
+spec:
+  hosts: ["*.wild.test"]
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: private, namespace: default}
+spec:
+  hosts: [private.example.test]
+  http:
+  - route: [{destination: {host: private.example.test}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: private, namespace: default}
+spec:
+  hosts: [private.example.test]
+  exportTo: ["."]
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+`
+
+func TestVirtualServiceHostsOutsideTheRegistryAreOnPort80(t *testing.T) {
+	type got struct {
+		Action      Action
+		Status      int
+		Passthrough bool
+		VS          string
+	}
+	routed := func(vs string) got { return got{Action: ActionRoute, VS: vs} }
+	passthrough := got{Action: ActionRoute, Passthrough: true}
+	tests := []struct {
+		name      string
+		authority string
+		namespace string
+		opts      []Option
+		want      got
+	}{
+		{"a host outside the registry is routed on port 80", "api.example.test:80", "default", nil, routed("ext")},
+		{"a host outside the registry, port unknown: routed", "api.example.test", "default", nil, routed("ext")},
+		{"a host outside the registry on another port is an unknown host", "api.example.test:8080", "default", nil, passthrough},
+		{"a host outside the registry on another port, REGISTRY_ONLY: 502", "api.example.test:8080", "default", []Option{WithOutboundPolicy(RegistryOnly)},
+			got{Action: ActionUnavailable, Status: 502}},
+		{"a VirtualService that names a ServiceEntry host takes its other hosts to that host's HTTP port", "alias.example.test:9000", "default", nil, routed("mixed")},
+		{"... and to port 80", "alias.example.test:80", "default", nil, routed("mixed")},
+		{"... but not to the ServiceEntry host's TLS port", "alias.example.test:9443", "default", nil, passthrough},
+		{"... nor to a port no host has", "alias.example.test:7000", "default", nil, passthrough},
+		{"a VirtualService that names a Kubernetes service keeps its other hosts on every port", "reviews.example.test:8080", "default", nil, routed("kube")},
+		{"a host a wildcard ServiceEntry host covers is a service: every port", "a.wild.test:1234", "default", nil, routed("under-wild")},
+		{"a ServiceEntry host in its own namespace is scoped by its ports", "private.example.test:8080", "default", nil, routed("private")},
+		{"a ServiceEntry not exported to the caller leaves its host outside the registry: port 80", "private.example.test:80", "other", nil, routed("private")},
+		{"a ServiceEntry not exported to the caller leaves its host outside the registry: not its port", "private.example.test:8080", "other", nil, passthrough},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl := compileYAML(t, outsideConfig, tc.opts...)
+			r := req("GET", tc.authority, "/x")
+			r.SourceNamespace = tc.namespace
+			for name, d := range map[string]Decision{"Decide": tbl.Decide(r), "linear": tbl.decideLinear(r), "Explain": tbl.Explain(r).Decision} {
+				g := got{Action: d.Action, Status: d.Status, Passthrough: d.Passthrough, VS: d.VirtualService.Name}
+				if diff := cmp.Diff(tc.want, g); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
+			}
+		})
+	}
+	r := req("GET", "api.example.test:8080", "/")
+	r.SourceNamespace = "default"
+	ex := compileYAML(t, outsideConfig).Explain(r)
+	if want := "none for api.example.test:8080 on port 8080: the host is neither a ServiceEntry host nor a Kubernetes service, so its VirtualService's routes are on port 80 and its ServiceEntry hosts' HTTP ports only ([80])"; ex.Listener != want {
+		t.Errorf("Explain listener:\n%s\nwant\n%s", ex.Listener, want)
+	}
+}

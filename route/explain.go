@@ -100,8 +100,12 @@ func (t *Table) Explain(req *match.Request) *Explanation {
 	if vh != nil && vh.portScoped {
 		switch l := v.listenerFor(req, vh); l {
 		case listenNone:
-			vh = nil
 			ex.Listener = fmt.Sprintf("none for %s on port %d: its ServiceEntries do not declare the port", req.Authority, requestPort(req))
+			if vh.onlyPorts != nil {
+				ex.Listener = fmt.Sprintf("none for %s on port %d: the host is neither a ServiceEntry host nor a Kubernetes service, so its VirtualService's routes are on port 80 and its ServiceEntry hosts' HTTP ports only (%v)",
+					req.Authority, requestPort(req), vh.onlyPorts)
+			}
+			vh = nil
 		case listenTLS, listenTCP:
 			// decided as the connection it is: explain that
 			q, tls := opaqueConnection(req, l)

@@ -314,11 +314,89 @@ func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 			scope(d, vh, dp)
 		}
 	}
+	c.scopeHostsOutsideRegistry(claimed, declared)
 	sortStable(v.portScopedWild, func(a, b wildPorts) bool { return len(a.suffix) > len(b.suffix) })
 	for addr, h := range c.seAddr {
 		if dp := declared[h]; len(dp.all) > 0 && claimed[h] != nil {
 			scope(strings.ToLower(addr), claimed[h], dp)
 		}
+	}
+}
+
+// scopeHostsOutsideRegistry scopes to port 80 the VirtualService hosts
+// of view v that name no service: neither a ServiceEntry host visible to
+// v nor a Kubernetes service name. Istio puts the virtual hosts of a
+// VirtualService none of whose hosts is a service on a port into the
+// route configuration of port 80 only ("only select virtualServices that
+// matches a service" unless the listener port is 80, in
+// buildSidecarOutboundHTTPRouteConfig), so a request for such a host on
+// another port finds no route configuration for it and is for an unknown
+// host. A VirtualService that also has a ServiceEntry host takes its other
+// hosts to that host's HTTP ports as well; one that has a Kubernetes
+// service name, a wildcard host, or a host a wildcard ServiceEntry host
+// covers is left on every port, as those hosts' ports are unknown here.
+func (c *compiler) scopeHostsOutsideRegistry(claimed map[string]*vhost, declared map[string]declaredPorts) {
+	var wildSE []string
+	for h := range declared {
+		if ihost.IsWildcard(h) {
+			wildSE = append(wildSE, h)
+		}
+	}
+	// service reports whether h is a service whose ports are unknown here
+	// (every port), and else the HTTP ports it declares, if any.
+	service := func(h string) (everyPort bool, http []uint32) {
+		if ihost.IsWildcard(h) {
+			return true, nil
+		}
+		if _, _, ok := kubeServiceParts(h, c.opts.domain); ok {
+			return true, nil
+		}
+		for _, w := range wildSE {
+			if ihost.SubsetOf(h, w) {
+				return true, nil
+			}
+		}
+		dp, ok := declared[h]
+		if !ok {
+			return false, nil
+		}
+		if len(dp.all) == 0 {
+			return true, nil // a ServiceEntry host without ports
+		}
+		for _, p := range dp.all {
+			if !containsPort(dp.tls, p) && !containsPort(dp.tcp, p) {
+				http = append(http, p)
+			}
+		}
+		return false, http
+	}
+	for h, vh := range claimed {
+		if len(vh.vss) == 0 || vh.defaultRoute != nil || vh.host != h {
+			continue // a registry host's default route, or a wildcard's
+		}
+		if every, http := service(h); every || http != nil {
+			continue
+		}
+		if _, ok := declared[h]; ok {
+			continue // scoped by its own ports above
+		}
+		ports := []uint32{80}
+		every := false
+		for _, o := range vh.vss[0].hosts {
+			e, http := service(o)
+			every = every || e
+			for _, p := range http {
+				if !containsPort(ports, p) {
+					ports = append(ports, p)
+				}
+			}
+		}
+		if every {
+			continue
+		}
+		// h is its only domain (no Kubernetes short forms, no addresses),
+		// so the ports are the virtual host's own
+		vh.onlyPorts, vh.portScoped = ports, true
 	}
 }
 

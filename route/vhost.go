@@ -126,8 +126,13 @@ type vhost struct {
 	// hot is the host's record in the domain maps (hostRef).
 	hot *hostRef
 	// portScoped is set when a domain of the host names a ServiceEntry
-	// host that declares its ports (view.portScoped).
+	// host that declares its ports (view.portScoped), or when onlyPorts
+	// is set.
 	portScoped bool
+	// onlyPorts, for a VirtualService host outside the registry, are the
+	// ports its routes are on: 80, and the HTTP ports of its
+	// VirtualService's ServiceEntry hosts (scopeHostsOutsideRegistry).
+	onlyPorts []uint32
 
 	// slots are the clauses that apply, in order (plan.go); hosts with
 	// the same rules share them. defaultPlan is the plan of defaultRoute.
@@ -148,8 +153,10 @@ type hostRef struct {
 	slots       []slot
 	index       *ruleIndex
 	defaultPlan *rulePlan
-	// portScoped: the request's port must be checked (view.listensOn).
-	portScoped bool
+	// portScoped: the request's port must be checked (view.listenerFor);
+	// port80, for a host outside the registry whose routes are on port 80
+	// only (vhost.onlyPorts), checks it here without reading the vhost.
+	portScoped, port80 bool
 }
 
 // inlineHostRef is the hostRef of a host with few slots: it holds them
@@ -198,7 +205,8 @@ func (v *view) refreshHostRefs() {
 		if r == nil {
 			continue
 		}
-		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan, portScoped: vh.portScoped}
+		*r = hostRef{vh: vh, slots: vh.slots, index: vh.index, defaultPlan: vh.defaultPlan, portScoped: vh.portScoped,
+			port80: len(vh.onlyPorts) == 1 && vh.onlyPorts[0] == 80}
 		if r.inlinable() {
 			var ir inlineHostRef
 			ir.hostRef = *r
@@ -456,15 +464,22 @@ const (
 
 // listenerFor returns what a sidecar has for the host req's authority
 // names, whose virtual host is vh, on req's port: its HTTP routes, unless
-// the host is a ServiceEntry host (by an exact domain, or under a
-// "*.suffix" host whose virtual host vh is) that declares its ports and
-// either not this one or this one with a protocol other than HTTP (an
-// unknown port, 0, is taken to be an HTTP one). It is asked only of
-// records with portScoped set, and allocates nothing.
+// the host is a VirtualService host outside the registry and the port is
+// not one of vh.onlyPorts, or a ServiceEntry host (by an exact domain, or
+// under a "*.suffix" host whose virtual host vh is) that declares its
+// ports and either not this one or this one with a protocol other than
+// HTTP (an unknown port, 0, is taken to be an HTTP one). It is asked only
+// of records with portScoped set, and allocates nothing.
 func (v *view) listenerFor(req *match.Request, vh *vhost) portListener {
 	port := requestPort(req)
 	if port == 0 {
 		return listenHTTP
+	}
+	if vh != nil && vh.onlyPorts != nil {
+		if containsPort(vh.onlyPorts, port) {
+			return listenHTTP
+		}
+		return listenNone
 	}
 	h, _ := splitAuthority(req.Authority)
 	var buf [255]byte

@@ -65,7 +65,8 @@ func Routes(n int) Workload {
 // Requests: one per VirtualService, for rule i%3, addressed to the exact
 // host or, for a wildcard, to "a<i>.w<i>.example.com" (every eighth
 // "x.y.w<i>.example.com", two labels deep); every fifth authority carries
-// the port ":8080", which virtual-host selection ignores. Plus one per nine
+// the port ":80", which virtual-host selection ignores (the hosts are in no
+// ServiceEntry, so Istio routes them on port 80 only). Plus one per nine
 // VirtualServices, rounded up, that matches none (≈10%): alternately an
 // unknown host and a known host with a path under no rule. Shuffled with a
 // fixed seed. n ≤ 0 gives an empty workload.
@@ -86,7 +87,7 @@ func Hosts(n int) Workload {
 			}
 		}
 		if i%5 == 4 {
-			reqHost += ":8080"
+			reqHost += ":80"
 		}
 		for j, sh := range shapes {
 			r := Rule{Host: host, Method: sh.method, Path: sh.path, Target: target(i*3 + j),

@@ -179,7 +179,7 @@ func TestHostsShapes(t *testing.T) {
 	for _, r := range Hosts(20).Requests {
 		reqHosts[r.Host] = true
 	}
-	for _, h := range []string{"a3.w3.example.com", "x.y.w7.example.com", "svc4.example.com:8080", "a19.w19.example.com:8080"} {
+	for _, h := range []string{"a3.w3.example.com", "x.y.w7.example.com", "svc4.example.com:80", "a19.w19.example.com:80"} {
 		if !reqHosts[h] {
 			t.Errorf("no request addressed to %q; requests: %v", h, reqHosts)
 		}
