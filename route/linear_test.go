@@ -155,7 +155,8 @@ func randomConfig(r *rand.Rand) *Config {
 
 func randomRequest(r *rand.Rand) *match.Request {
 	authority := pick(r, []string{"a", "A", "b:80", "a.ns1", "a.ns1.svc.cluster.local", "a.default", "www.example.com", "y.example.com",
-		"x.api.example.com", "z.api.example.com", "example.com", "ext.org", "EXT.org:443", "ext.org:8080", "unknown.net"})
+		"x.api.example.com", "z.api.example.com", "example.com", "ext.org", "EXT.org:443", "ext.org:8080", "unknown.net",
+		"www.example.com:8080", "x.api.example.com:80"})
 	q := &match.Request{
 		Method: pick(r, []string{"GET", "POST"}), Scheme: "http", Authority: authority,
 		Path: pick(r, randPaths) + pick(r, []string{"", "?q=1"}), Header: http.Header{},
