@@ -61,7 +61,8 @@ import (
 // ineffective-match, weight-total, host-conflict, header-name-case,
 // pseudo-header-match, header-name-field, match-or, rewrite-double-slash,
 // rewrite-join, gateway-undefined, gateway-host-mismatch,
-// delegate-undefined, duplicate-object, fault-no-percentage, and the notes
+// delegate-undefined, duplicate-object, fault-no-percentage,
+// host-not-in-registry, and the notes
 // (SeverityInfo) timeout-default and unreachable-skipped (more than 5,000
 // match clauses: unreachable rules are not looked for). meshroute's errors
 // for values Envoy refuses or that would forward a broken request:
