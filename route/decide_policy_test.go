@@ -518,3 +518,20 @@ spec:
 		})
 	}
 }
+
+// A mirror to a subset no DestinationRule defines names a cluster Envoy
+// does not have: nothing is mirrored (virtualservice.md §4, §11). Sent
+// with the subset's missing labels, it would reach the whole service.
+func TestMirrorToAnUndefinedSubsetMirrorsNothing(t *testing.T) {
+	tbl := oneRule(t, "  - route: [{destination: {host: svc}}]\n    mirrors: [{destination: {host: shadow, subset: v9}}, {destination: {host: shadow}}]\n")
+	d := tbl.Decide(req("GET", "svc", "/"))
+	var sent []Destination
+	d.Mirrors.Each(func(m Mirror) { sent = append(sent, m.Destination) })
+	want := []Destination{{Host: "shadow.default.svc.cluster.local"}}
+	if diff := cmp.Diff(want, sent); diff != "" {
+		t.Errorf("mirrors sent (-want +got):\n%s", diff)
+	}
+	if got := [2]int{d.Mirrors.Len(), len(d.Mirrors.Configured())}; got != [2]int{1, 2} {
+		t.Errorf("[Len, configured] = %v, want [1 2]", got)
+	}
+}

@@ -154,12 +154,14 @@ func TestMirrorTakesTheCallersSelectedDestinationRule(t *testing.T) {
 	tests := []struct {
 		name   string
 		labels map[string]string
-		want   map[string]string
-		lb     string
+		want   []map[string]string
+		lb     []string
 	}{
-		{"a workload no selector takes: the subset is undefined, no labels", nil, nil, ""},
+		// Envoy has no cluster for the undefined subset: nothing is
+		// mirrored (rather than sent to the whole service)
+		{"a workload no selector takes: the subset is undefined, no mirror", nil, nil, nil},
 		{"a workload the selector takes: its rule's subset and policy", map[string]string{"app": "canary"},
-			map[string]string{"version": "v2"}, networking.LoadBalancerSettings_LEAST_REQUEST.String()},
+			[]map[string]string{{"version": "v2"}}, []string{networking.LoadBalancerSettings_LEAST_REQUEST.String()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,10 +178,13 @@ func TestMirrorTakesTheCallersSelectedDestinationRule(t *testing.T) {
 				}
 				lbs = append(lbs, lb)
 			})
-			if diff := cmp.Diff([]map[string]string{tc.want}, labels); diff != "" {
+			if diff := cmp.Diff(tc.want, labels); diff != "" {
 				t.Errorf("mirror subset labels (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{tc.lb}, lbs); diff != "" {
+			if d.Mirrors.Len() != len(tc.want) {
+				t.Errorf("Mirrors.Len() = %d, want %d", d.Mirrors.Len(), len(tc.want))
+			}
+			if diff := cmp.Diff(tc.lb, lbs); diff != "" {
 				t.Errorf("mirror load balancer (-want +got):\n%s", diff)
 			}
 		})

@@ -36,39 +36,55 @@ type MirrorSet struct {
 func (m MirrorSet) Len() int {
 	n := 0
 	for i := range m.all {
-		if m.mask&(1<<uint(i)) != 0 {
+		if _, ok := m.selected(i); ok {
 			n++
 		}
 	}
 	return n
 }
 
-// Each calls fn for each selected mirror, in configuration order. A
-// mirror whose port the configuration leaves open gets the request's port
-// (virtualservice.md §11), with that port's effective policy; a mirror
-// whose DestinationRule a workloadSelector chooses gets the subset labels
-// and policy of the calling workload's rule.
+// selected returns the target of mirror i, resolved for the calling
+// workload, and whether the mirror is sent: it was sampled in, and its
+// cluster exists. A mirror to a subset no DestinationRule defines has no
+// cluster in Envoy, so nothing is mirrored there (virtualservice.md §4,
+// §11), where its plain labels would otherwise reach the whole service.
+func (m MirrorSet) selected(i int) (*targetInfo, bool) {
+	if m.mask&(1<<uint(i)) == 0 {
+		return nil, false
+	}
+	ti := m.all[i].target
+	if ti != nil && ti.selected != nil {
+		ti = ti.forWorkload(m.workload)
+	}
+	return ti, ti == nil || !ti.undefined
+}
+
+// Each calls fn for each selected mirror, in configuration order, but for
+// mirrors whose cluster does not exist (see Len). A mirror whose port the
+// configuration leaves open gets the request's port (virtualservice.md
+// §11), with that port's effective policy; a mirror whose DestinationRule
+// a workloadSelector chooses gets the subset labels and policy of the
+// calling workload's rule.
 func (m MirrorSet) Each(fn func(Mirror)) {
 	for i := range m.all {
-		if m.mask&(1<<uint(i)) != 0 {
-			mi := m.all[i]
-			ti := mi.target
-			reresolve := false
-			if ti != nil && ti.selected != nil {
-				if w := ti.forWorkload(m.workload); w != ti {
-					ti, reresolve = w, true
-					mi.Target.SubsetLabels = ti.labels
-				}
-			}
-			if mi.Destination.Port == 0 && m.port != 0 {
-				mi.Destination.Port, mi.Target.Port = m.port, m.port
-				reresolve = true
-			}
-			if reresolve && ti != nil {
-				mi.Target.Policy, _ = ti.policyFor(mi.Target.Port)
-			}
-			fn(mi)
+		ti, ok := m.selected(i)
+		if !ok {
+			continue
 		}
+		mi := m.all[i]
+		reresolve := false
+		if ti != mi.target {
+			reresolve = true
+			mi.Target.SubsetLabels = ti.labels
+		}
+		if mi.Destination.Port == 0 && m.port != 0 {
+			mi.Destination.Port, mi.Target.Port = m.port, m.port
+			reresolve = true
+		}
+		if reresolve && ti != nil {
+			mi.Target.Policy, _ = ti.policyFor(mi.Target.Port)
+		}
+		fn(mi)
 	}
 }
 
