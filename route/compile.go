@@ -26,6 +26,11 @@ type compiler struct {
 	delegates map[string]*VirtualService
 	gwObjs    map[string]*Gateway // "ns/name"
 	registry  []registryHost
+	// seExport and seWild are the ServiceEntry hosts with their
+	// visibility, exact by host and wildcards in a list
+	// (outsideRegistry).
+	seExport map[string][]exportSet
+	seWild   []registryHost
 
 	dests       []*routeDest
 	ns          string // namespace short destination hosts expand in (newDest)
@@ -62,6 +67,7 @@ type compiler struct {
 type registryHost struct {
 	host   string
 	export exportSet
+	fromDR bool // named by a DestinationRule, not a ServiceEntry
 }
 
 // Compile validates cfg and compiles it into a Table. It returns the
@@ -95,7 +101,7 @@ func compileFrom(prev *Table, cfg *Config, opts ...Option) (*Table, error) {
 	}
 	c := &compiler{
 		opts: o, cfg: cfg,
-		seByHost: map[string]*ServiceEntry{}, seAddr: map[string]string{},
+		seByHost: map[string]*ServiceEntry{}, seAddr: map[string]string{}, seExport: map[string][]exportSet{},
 		delegates: map[string]*VirtualService{}, gwObjs: map[string]*Gateway{},
 		drCache: map[drKey]*mergedDR{}, targetCache: map[hostSubset]*hostTargets{},
 	}
@@ -136,7 +142,13 @@ func (c *compiler) indexRegistry() {
 			if _, ok := c.seByHost[h]; !ok {
 				c.seByHost[h] = se
 			}
-			c.registry = append(c.registry, registryHost{host: h, export: newExportSet(se.Spec.GetExportTo(), se.Namespace)})
+			export := newExportSet(se.Spec.GetExportTo(), se.Namespace)
+			c.registry = append(c.registry, registryHost{host: h, export: export})
+			if ihost.IsWildcard(h) {
+				c.seWild = append(c.seWild, registryHost{host: h, export: export})
+			} else {
+				c.seExport[h] = append(c.seExport[h], export)
+			}
 			for _, a := range se.Spec.GetAddresses() {
 				if _, ok := c.seAddr[a]; !ok && !strings.Contains(a, "/") {
 					c.seAddr[a] = h
@@ -158,7 +170,7 @@ func (c *compiler) indexRegistry() {
 		c.drs = append(c.drs, cd)
 		if !ihost.IsWildcard(h) {
 			// A wildcard DestinationRule names no service of its own.
-			c.registry = append(c.registry, registryHost{host: h, export: cd.export})
+			c.registry = append(c.registry, registryHost{host: h, export: cd.export, fromDR: true})
 		}
 	}
 	for _, g := range c.cfg.Gateways {
@@ -166,6 +178,30 @@ func (c *compiler) indexRegistry() {
 			c.gwObjs[g.Namespace+"/"+g.Name] = g
 		}
 	}
+}
+
+// outsideRegistry reports whether host h (expanded) names no service for
+// callers in namespace caller: it is neither a ServiceEntry host visible
+// there, exactly or under a wildcard ServiceEntry host, nor a Kubernetes
+// service name, whose services meshroute takes to exist (WithStrictRegistry).
+func (c *compiler) outsideRegistry(caller, h string) bool {
+	if ihost.IsWildcard(h) {
+		return false
+	}
+	if _, _, ok := kubeServiceParts(h, c.opts.domain); ok {
+		return false
+	}
+	for _, e := range c.seExport[h] {
+		if e.visibleTo(caller) {
+			return false
+		}
+	}
+	for _, w := range c.seWild {
+		if w.export.visibleTo(caller) && ihost.SubsetOf(h, w.host) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *compiler) problem(vs *VirtualService, field, rule string) {

@@ -21,6 +21,7 @@ type targetInfo struct {
 	labels    map[string]string
 	dr        ObjectRef // zero when no DestinationRule applies
 	undefined bool      // a subset no DestinationRule defines (503 NC)
+	noCluster bool      // and undefined: a host outside the registry (WithStrictRegistry)
 	reason    string
 	sePort    uint32 // the ServiceEntry's single port, 0 when none
 
@@ -293,6 +294,18 @@ type hostSubset struct{ host, subset string }
 // alike, and no selector) shares its target: most namespaces see a
 // service through the same DestinationRule.
 func (c *compiler) newTarget(caller, h, subsetName string, hs *hostTargets) *targetInfo {
+	if c.opts.strictRegistry && c.outsideRegistry(caller, h) {
+		if t := hs.noClusterTarget(); t != nil {
+			return t
+		}
+		t := c.targetArena.new()
+		*t = targetInfo{host: h, subset: subsetName, undefined: true, noCluster: true,
+			reason: "no cluster: " + h + " is neither a ServiceEntry host visible to the caller nor a Kubernetes service name (flag NC)"}
+		if hs.n >= len(hs.callers) {
+			hs.moreDistinct = append(hs.moreDistinct, t)
+		}
+		return t
+	}
 	dr := c.lookupDR(caller, h, "")
 	sels := c.callerSelectors(caller, h)
 	if len(sels) == 0 {
@@ -325,7 +338,7 @@ func (c *compiler) newTarget(caller, h, subsetName string, hs *hostTargets) *tar
 // resolvedLike returns a target of hs resolved from rules merged like dr
 // (nil: none) and without selections, nil when there is none.
 func (hs *hostTargets) resolvedLike(dr *mergedDR) *targetInfo {
-	like := func(t *targetInfo) bool { return t.selected == nil && sameMerge(t.from, dr) }
+	like := func(t *targetInfo) bool { return t.selected == nil && !t.noCluster && sameMerge(t.from, dr) }
 	for _, t := range hs.targets[:min(hs.n, len(hs.targets))] {
 		if like(t) {
 			return t
@@ -333,6 +346,22 @@ func (hs *hostTargets) resolvedLike(dr *mergedDR) *targetInfo {
 	}
 	for _, t := range hs.moreDistinct {
 		if like(t) {
+			return t
+		}
+	}
+	return nil
+}
+
+// noClusterTarget returns a target of hs for callers that see no service
+// for the host (WithStrictRegistry), nil when there is none.
+func (hs *hostTargets) noClusterTarget() *targetInfo {
+	for _, t := range hs.targets[:min(hs.n, len(hs.targets))] {
+		if t.noCluster {
+			return t
+		}
+	}
+	for _, t := range hs.moreDistinct {
+		if t.noCluster {
 			return t
 		}
 	}

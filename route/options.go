@@ -37,6 +37,7 @@ type options struct {
 	faultDefaultChance float64 // percent applied when a fault sets no percentage
 	regexEngine        RegexEngine
 	regexTimeout       time.Duration
+	strictRegistry     bool
 }
 
 // RegexEngine selects the regular-expression engine for regex matches.
@@ -91,6 +92,18 @@ func WithDefaultRetries(enabled bool) Option { return func(o *options) { o.defau
 
 // WithOutboundPolicy sets what happens to hosts outside the registry.
 func WithOutboundPolicy(p OutboundPolicy) Option { return func(o *options) { o.outbound = p } }
+
+// WithStrictRegistry, when on, treats hosts outside the registry as Istio
+// does: a host that is neither a ServiceEntry host visible to the caller's
+// namespace nor a Kubernetes service name (a short name, or
+// name.namespace.svc.<domain>) has no cluster, so a route to it is
+// answered 503 (ActionUnavailable, flag NC), a mirror to it sends nothing,
+// and a DestinationRule for it is ignored (virtualservice.md §4,
+// destinationrule.md §1). Off by default: meshroute then routes to such
+// hosts, taking their endpoints from whatever fills the registry, and
+// Validate warns (host-not-in-registry). Turn it on when every external
+// host is declared by a ServiceEntry, to see what Istio would do.
+func WithStrictRegistry(on bool) Option { return func(o *options) { o.strictRegistry = on } }
 
 // WithRand sets the random source for weighted picks and fault and mirror
 // sampling. The source must be safe for concurrent use if the Table is

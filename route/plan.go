@@ -388,7 +388,7 @@ func canonicalTargets(ts []*targetInfo) {
 }
 
 func sameTarget(a, b *targetInfo) bool {
-	return a == b || (a.host == b.host && a.subset == b.subset && sameMerge(a.from, b.from) && a.selected == nil && b.selected == nil)
+	return a == b || (a.host == b.host && a.subset == b.subset && a.noCluster == b.noCluster && sameMerge(a.from, b.from) && a.selected == nil && b.selected == nil)
 }
 
 // buildPlans builds the plan of every HTTP rule and every default route,

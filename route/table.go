@@ -229,6 +229,9 @@ func (c *compiler) buildMeshView(id int, ns string) *view {
 		if !r.export.visibleTo(ns) || claimed[r.host] != nil {
 			continue
 		}
+		if r.fromDR && c.opts.strictRegistry && c.outsideRegistry(ns, r.host) {
+			continue // Istio ignores a DestinationRule for no service
+		}
 		target := c.registryOwner(claimed, partial, r.host)
 		if target == nil {
 			target = c.vhostArena.new()

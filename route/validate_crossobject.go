@@ -112,7 +112,7 @@ func (v *validator) registryGaps(cfg *Config) {
 			}
 			at.field(func(f fieldPath) {
 				v.warnf("host-not-in-registry", f.dot(".host"), q(d.GetHost()),
-					"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio has no cluster for it, so %s; meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry", what)
+					"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio has no cluster for it, so %s; meshroute sends to the endpoints its registry has for the host (WithStrictRegistry does as Istio). Declare it with a ServiceEntry", what)
 			})
 		})
 	}
@@ -123,7 +123,7 @@ func (v *validator) registryGaps(cfg *Config) {
 		if outside(dr.Spec.Host) {
 			v.object(&dr.Meta, KindDestinationRule)
 			v.warnf("host-not-in-registry", field("spec.host"), q(dr.Spec.Host),
-				"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic. Declare the host with a ServiceEntry")
+				"is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic (WithStrictRegistry ignores it, as Istio). Declare the host with a ServiceEntry")
 		}
 	}
 }

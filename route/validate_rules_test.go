@@ -238,9 +238,9 @@ func TestValidateVirtualServiceRules(t *testing.T) {
 func TestValidateHostsOutsideTheRegistry(t *testing.T) {
 	const (
 		notInRegistry = `is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio has no cluster for it, so `
-		routed        = `a request routed here gets 503 (no cluster, flag NC); meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry`
-		mirrored      = `nothing is mirrored; meshroute sends to the endpoints its registry has for the host. Declare it with a ServiceEntry`
-		drIgnored     = `is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic. Declare the host with a ServiceEntry`
+		routed        = `a request routed here gets 503 (no cluster, flag NC); meshroute sends to the endpoints its registry has for the host (WithStrictRegistry does as Istio). Declare it with a ServiceEntry`
+		mirrored      = `nothing is mirrored; meshroute sends to the endpoints its registry has for the host (WithStrictRegistry does as Istio). Declare it with a ServiceEntry`
+		drIgnored     = `is neither a ServiceEntry host nor a Kubernetes service name (name.namespace.svc.cluster.local): Istio applies this DestinationRule to nothing; meshroute applies it to the host's traffic (WithStrictRegistry ignores it, as Istio). Declare the host with a ServiceEntry`
 		apiSE         = "hosts: [api.example.com]\nports: [{number: 443, name: https, protocol: HTTPS}]"
 	)
 	runRuleCases(t, []ruleCase{
