@@ -34,6 +34,11 @@ type decisionOut struct {
 	// ("namespace/name"), which may depend on --source-labels (a
 	// workloadSelector).
 	DestinationRule string `json:"destinationRule,omitempty"`
+	// Status and Reason say why an unavailable request is refused: the
+	// status Envoy answers with (503 for a missing cluster, 502 under
+	// REGISTRY_ONLY) and the decision's reason.
+	Status int    `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type ruleOut struct {
@@ -135,6 +140,8 @@ func decisionJSON(cfg *route.Config, d *route.Decision) decisionOut {
 				out.Policy = b
 			}
 		}
+	case route.ActionUnavailable:
+		out.Status, out.Reason = d.Status, d.Reason
 	case route.ActionRedirect:
 		out.Redirect = &redirectOut{Location: d.Redirect.Location, Code: d.Redirect.Code}
 	case route.ActionDirectResponse:

@@ -90,6 +90,7 @@ func TestDecidePrintsTheIssueKeys(t *testing.T) {
 			want: map[string]any{
 				"virtualService": "shop/reviews", "rule": map[string]any{"index": 3.0, "name": "v3"}, "action": "unavailable",
 				"destination": map[string]any{"host": "reviews.shop.svc.cluster.local", "subset": "v3", "port": 80.0}, "destinationRule": "shop/reviews",
+				"status": 503.0, "reason": `no healthy upstream: subset "v3" of reviews.shop.svc.cluster.local is not defined by any DestinationRule`,
 			},
 		},
 		{
@@ -229,6 +230,37 @@ func TestDecideHelpHasAnExample(t *testing.T) {
 			}
 			if !strings.Contains(out, "example:\n  routectl "+cmd) {
 				t.Errorf("help lacks an example:\n%s", out)
+			}
+		})
+	}
+}
+
+// --strict-registry decides a route to a host no ServiceEntry declares as
+// Istio does: no cluster.
+func TestDecideStrictRegistry(t *testing.T) {
+	f := writeFile(t, t.TempDir(), "pay.yaml", `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: default}
+spec:
+  hosts: [shop]
+  http:
+  - route: [{destination: {host: payments.example.com}}]
+    timeout: 5s
+`)
+	tests := []struct {
+		name string
+		args []string
+		want []any // action, status, destination host
+	}{
+		{"by default the host is routed to", nil, []any{"route", nil, "payments.example.com"}},
+		{"--strict-registry: no cluster, 503", []string{"--strict-registry"}, []any{"unavailable", 503.0, "payments.example.com"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := decideJSON(t, append(append([]string{"-f", f}, tc.args...), "GET", "http://shop/pay")...)
+			dest, _ := got["destination"].(map[string]any)
+			if diff := cmp.Diff(tc.want, []any{got["action"], got["status"], dest["host"]}); diff != "" {
+				t.Errorf("[action status host] (-want +got):\n%s\n%v", diff, got)
 			}
 		})
 	}

@@ -36,6 +36,7 @@ type requestFlags struct {
 	seedSet   bool
 	headers   stringList
 	istio     bool
+	strict    bool
 	protocol  string // http, tcp or tls; "" is http
 	sni       string
 	dest      string
@@ -59,6 +60,7 @@ func (f *requestFlags) add(fs *flag.FlagSet) {
 	})
 	fs.Var(&f.headers, "H", "request header 'Name: value' (repeatable)")
 	fs.BoolVar(&f.istio, "istio", false, "today's Istio semantics instead of the seeds' (no default timeout, faults without percentage never fire)")
+	fs.BoolVar(&f.strict, "strict-registry", false, "decide hosts outside the registry (no ServiceEntry, not a Kubernetes service name) as Istio: no cluster, 503")
 	fs.StringVar(&f.protocol, "protocol", "http", "decide an http request (METHOD URL), or a tcp or tls connection (--dest, --sni; no arguments)")
 	fs.StringVar(&f.sni, "sni", "", "TLS server name of a --protocol tls connection (sniHosts)")
 	fs.StringVar(&f.dest, "dest", "", "ADDRESS:PORT a --protocol tcp or tls connection was opened to: an IP (destinationSubnets, ServiceEntry addresses) or the host name dialled")
@@ -79,6 +81,9 @@ func (f *requestFlags) table() (*route.Table, error) {
 	}
 	if f.istio {
 		opts = append(opts, route.IstioSemantics())
+	}
+	if f.strict {
+		opts = append(opts, route.WithStrictRegistry(true))
 	}
 	tbl, err := route.Compile(cfg, opts...)
 	if err != nil {
