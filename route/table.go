@@ -317,7 +317,7 @@ func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 			scope(d, vh, dp)
 		}
 	}
-	c.scopeHostsOutsideRegistry(claimed, declared)
+	c.scopeHostsOutsideRegistry(v, claimed, declared)
 	sortStable(v.portScopedWild, func(a, b wildPorts) bool { return len(a.suffix) > len(b.suffix) })
 	for addr, h := range c.seAddr {
 		if dp := declared[h]; len(dp.all) > 0 && claimed[h] != nil {
@@ -338,30 +338,19 @@ func (c *compiler) scopePorts(v *view, claimed map[string]*vhost) {
 // hosts to that host's HTTP ports as well; one that has a Kubernetes
 // service name, a wildcard host, or a host a wildcard ServiceEntry host
 // covers is left on every port, as those hosts' ports are unknown here.
-func (c *compiler) scopeHostsOutsideRegistry(claimed map[string]*vhost, declared map[string]declaredPorts) {
-	var wildSE []string
-	for h := range declared {
-		if ihost.IsWildcard(h) {
-			wildSE = append(wildSE, h)
-		}
-	}
+func (c *compiler) scopeHostsOutsideRegistry(v *view, claimed map[string]*vhost, declared map[string]declaredPorts) {
 	// service reports whether h is a service whose ports are unknown here
-	// (every port), and else the HTTP ports it declares, if any.
+	// (every port), and else the HTTP ports it declares, if any. declared
+	// holds the ServiceEntry hosts visible to v.
 	service := func(h string) (everyPort bool, http []uint32) {
 		if ihost.IsWildcard(h) {
 			return true, nil
 		}
-		if _, _, ok := kubeServiceParts(h, c.opts.domain); ok {
-			return true, nil
-		}
-		for _, w := range wildSE {
-			if ihost.SubsetOf(h, w) {
-				return true, nil
-			}
-		}
 		dp, ok := declared[h]
 		if !ok {
-			return false, nil
+			// a Kubernetes service name, or a name under a wildcard
+			// ServiceEntry host
+			return !c.outsideRegistry(v.namespace, h), nil
 		}
 		if len(dp.all) == 0 {
 			return true, nil // a ServiceEntry host without ports
